@@ -1,0 +1,174 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/usher-events/usher/internal/db"
+	"github.com/usher-events/usher/internal/db/dbtest"
+	"github.com/usher-events/usher/internal/fault"
+)
+
+func insertTenant(t *testing.T, conn *db.DB, id string) {
+	t.Helper()
+	err := conn.Write(context.Background(), func(tx *db.Tx) error {
+		_, err := tx.Exec(`INSERT INTO tenants (id, name, tier, created_at) VALUES (?, ?, 'basic', ?)`, id, "T "+id, time.Now().UTC())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTenantScope(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		conn := dbtest.Open(t, d)
+		insertTenant(t, conn, "ten_a")
+		insertTenant(t, conn, "ten_b")
+		now := time.Now().UTC()
+		for _, tenant := range []string{"ten_a", "ten_b"} {
+			ctx := db.WithTenant(context.Background(), tenant)
+			err := conn.Write(ctx, func(tx *db.Tx) error {
+				_, err := tx.Exec(`INSERT INTO events (tenant_id, id, name, status, starts_at, ends_at, timezone, capacity, created_at, updated_at)
+					VALUES (@tenant, ?, ?, 'draft', ?, ?, 'UTC', 10, ?, ?)`, "evt_"+tenant, "E", now, now, now, now)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		ctxA := db.WithTenant(context.Background(), "ten_a")
+		var names []string
+		err := conn.Read(ctxA, func(tx *db.Tx) error {
+			return tx.Select(&names, `SELECT id FROM events WHERE tenant_id = @tenant ORDER BY id`)
+		})
+		if err != nil || len(names) != 1 || names[0] != "evt_ten_a" {
+			t.Fatalf("scoped select = %v, %v; want only evt_ten_a", names, err)
+		}
+		// A scoped Tx refuses a query without @tenant.
+		err = conn.Read(ctxA, func(tx *db.Tx) error {
+			return tx.Select(&names, `SELECT id FROM events`)
+		})
+		if !errors.Is(err, db.ErrUnscoped) {
+			t.Fatalf("unscoped query in scope: err = %v, want ErrUnscoped", err)
+		}
+		// An unscoped Tx refuses @tenant.
+		err = conn.Read(context.Background(), func(tx *db.Tx) error {
+			return tx.Select(&names, `SELECT id FROM events WHERE tenant_id = @tenant`)
+		})
+		if !errors.Is(err, db.ErrUnscoped) {
+			t.Fatalf("@tenant without scope: err = %v, want ErrUnscoped", err)
+		}
+		// Another tenant's row is not found.
+		var got string
+		err = conn.Read(ctxA, func(tx *db.Tx) error {
+			return tx.Get(&got, `SELECT id FROM events WHERE id = ? AND tenant_id = @tenant`, "evt_ten_b")
+		})
+		if !fault.Is(err, fault.NotFound) {
+			t.Fatalf("other tenant's row: err = %v, want not_found", err)
+		}
+		// The marker can stand between other arguments.
+		err = conn.Read(ctxA, func(tx *db.Tx) error {
+			return tx.Get(&got, `SELECT id FROM events WHERE name = ? AND tenant_id = @tenant AND capacity = ?`, "E", 10)
+		})
+		if err != nil || got != "evt_ten_a" {
+			t.Fatalf("marker between args: %q, %v", got, err)
+		}
+	})
+}
+
+func TestUniqueViolationIsConflict(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		conn := dbtest.Open(t, d)
+		insertTenant(t, conn, "ten_a")
+		err := conn.Write(context.Background(), func(tx *db.Tx) error {
+			_, err := tx.Exec(`INSERT INTO tenants (id, name, tier, created_at) VALUES (?, 'x', 'basic', ?)`, "ten_a", time.Now().UTC())
+			return err
+		})
+		if !fault.Is(err, fault.Conflict) || !db.IsUnique(err) {
+			t.Fatalf("duplicate key: err = %v, want conflict", err)
+		}
+	})
+}
+
+// TestConcurrentWritesIsolated checks group commit: many concurrent writers,
+// some failing, each sees exactly its own outcome and failed writes leave
+// nothing behind.
+func TestConcurrentWritesIsolated(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		conn := dbtest.Open(t, d)
+		const n = 200
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = conn.Write(context.Background(), func(tx *db.Tx) error {
+					if _, err := tx.Exec(`INSERT INTO tenants (id, name, tier, created_at) VALUES (?, 'x', 'basic', ?)`, fmt.Sprintf("ten_%03d", i), time.Now().UTC()); err != nil {
+						return err
+					}
+					if i%3 == 0 {
+						return errors.New("boom")
+					}
+					if i%7 == 0 {
+						panic("writer panics")
+					}
+					return nil
+				})
+			}()
+		}
+		wg.Wait()
+		want := 0
+		for i, err := range errs {
+			failed := i%3 == 0 || i%7 == 0
+			if failed != (err != nil) {
+				t.Fatalf("write %d: err = %v, want failed=%v", i, err, failed)
+			}
+			if !failed {
+				want++
+			}
+		}
+		var got int
+		if err := conn.Read(context.Background(), func(tx *db.Tx) error {
+			return tx.Get(&got, `SELECT count(*) FROM tenants`)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("rows = %d, want %d", got, want)
+		}
+	})
+}
+
+func TestTimesRoundTrip(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		conn := dbtest.Open(t, d)
+		at := time.Date(2026, 5, 1, 9, 30, 0, 123456000, time.UTC)
+		err := conn.Write(context.Background(), func(tx *db.Tx) error {
+			_, err := tx.Exec(`INSERT INTO tenants (id, name, tier, created_at) VALUES ('ten_t', 'x', 'basic', ?)`, at)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got time.Time
+		var later int
+		err = conn.Read(context.Background(), func(tx *db.Tx) error {
+			if err := tx.Get(&got, `SELECT created_at FROM tenants WHERE id = 'ten_t'`); err != nil {
+				return err
+			}
+			return tx.Get(&later, `SELECT count(*) FROM tenants WHERE created_at > ?`, at.Add(-time.Millisecond))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.Equal(at) || later != 1 {
+			t.Fatalf("time = %v (count after %d), want %v", got, later, at)
+		}
+	})
+}

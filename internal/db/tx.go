@@ -1,0 +1,191 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/usher-events/usher/internal/fault"
+)
+
+// Tx runs queries for one unit of work. It is the single place where tenant
+// isolation is applied: a Tx scoped to a tenant refuses any query that does
+// not contain the @tenant marker, and replaces every @tenant with a bound
+// parameter holding the scope's tenant id. Domain code therefore never passes
+// a tenant id by hand, and a forgotten filter fails loudly instead of leaking.
+//
+// A Tx without a tenant (public or platform work) refuses queries that use
+// @tenant; it can narrow itself with Scope once it knows the owner.
+type Tx struct {
+	ctx     context.Context
+	q       sqlx.ExtContext
+	dialect Dialect
+	tenant  string
+}
+
+// ErrUnscoped is returned for a query that does not match its Tx's scope.
+var ErrUnscoped = errors.New("db: query does not match the tenant scope")
+
+// Context returns the context of the unit of work.
+func (tx *Tx) Context() context.Context { return tx.ctx }
+
+// Dialect reports the SQL engine, for the rare query that must differ.
+func (tx *Tx) Dialect() Dialect { return tx.dialect }
+
+// Tenant returns the tenant this Tx is scoped to, or "".
+func (tx *Tx) Tenant() string { return tx.tenant }
+
+// Scope returns a Tx on the same transaction scoped to tenantID.
+func (tx *Tx) Scope(tenantID string) *Tx {
+	c := *tx
+	c.tenant = tenantID
+	c.ctx = WithTenant(tx.ctx, tenantID)
+	return &c
+}
+
+// Global returns a Tx on the same transaction without a tenant scope, for
+// platform tables (tenants by email, signing keys) that no tenant owns.
+func (tx *Tx) Global() *Tx {
+	c := *tx
+	c.tenant = ""
+	return &c
+}
+
+// Exec runs a statement.
+func (tx *Tx) Exec(query string, args ...any) (sql.Result, error) {
+	q, a, err := tx.bind(query, args)
+	if err != nil {
+		return nil, err
+	}
+	res, err := tx.q.ExecContext(tx.ctx, q, a...)
+	return res, interpret(err)
+}
+
+// ExecOne runs a statement that must change exactly one row; zero rows is a
+// fault.NotFound.
+func (tx *Tx) ExecOne(query string, args ...any) error {
+	res, err := tx.Exec(query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fault.New(fault.NotFound, "not found")
+	}
+	return nil
+}
+
+// Get scans one row into dst (a struct with db tags, or a scalar). No row is
+// a fault.NotFound.
+func (tx *Tx) Get(dst any, query string, args ...any) error {
+	q, a, err := tx.bind(query, args)
+	if err != nil {
+		return err
+	}
+	return interpret(sqlx.GetContext(tx.ctx, tx.q, dst, q, a...))
+}
+
+// Select scans every row into dst, a pointer to a slice.
+func (tx *Tx) Select(dst any, query string, args ...any) error {
+	q, a, err := tx.bind(query, args)
+	if err != nil {
+		return err
+	}
+	return interpret(sqlx.SelectContext(tx.ctx, tx.q, dst, q, a...))
+}
+
+// bound is a query with its @tenant markers resolved: the SQL to run and, for
+// each original argument, whether the tenant is inserted before it.
+type bound struct {
+	sql      string
+	tenantAt []int // argument indexes before which the tenant id goes
+	tenants  int
+}
+
+var boundCache sync.Map // map[cacheKey]*bound
+
+type cacheKey struct {
+	query   string
+	dialect Dialect
+}
+
+func (tx *Tx) bind(query string, args []any) (string, []any, error) {
+	key := cacheKey{query, tx.dialect}
+	v, ok := boundCache.Load(key)
+	if !ok {
+		b := compile(query, tx.dialect)
+		v, _ = boundCache.LoadOrStore(key, b)
+	}
+	b := v.(*bound)
+	switch {
+	case tx.tenant != "" && b.tenants == 0:
+		return "", nil, fmt.Errorf("%w: tenant-scoped query without @tenant: %s", ErrUnscoped, firstLine(query))
+	case tx.tenant == "" && b.tenants > 0:
+		return "", nil, fmt.Errorf("%w: @tenant in a query without a tenant: %s", ErrUnscoped, firstLine(query))
+	case b.tenants == 0:
+		return b.sql, args, nil
+	}
+	out := make([]any, 0, len(args)+b.tenants)
+	next := 0
+	for i := 0; i <= len(args); i++ {
+		for next < len(b.tenantAt) && b.tenantAt[next] == i {
+			out = append(out, tx.tenant)
+			next++
+		}
+		if i < len(args) {
+			out = append(out, args[i])
+		}
+	}
+	return b.sql, out, nil
+}
+
+// compile replaces @tenant with a placeholder, remembers where the tenant
+// argument goes, and rebinds placeholders for the dialect. It skips quoted
+// strings so that a literal "?" or "@tenant" in SQL text is left alone.
+func compile(query string, d Dialect) *bound {
+	var sb strings.Builder
+	b := &bound{}
+	args := 0
+	inQuote := false
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case c == '\'':
+			inQuote = !inQuote
+			sb.WriteByte(c)
+		case inQuote:
+			sb.WriteByte(c)
+		case c == '?':
+			args++
+			sb.WriteByte('?')
+		case c == '@' && strings.HasPrefix(query[i:], "@tenant"):
+			b.tenantAt = append(b.tenantAt, args)
+			b.tenants++
+			sb.WriteByte('?')
+			i += len("@tenant") - 1
+		default:
+			sb.WriteByte(c)
+		}
+	}
+	b.sql = sb.String()
+	if d == Postgres {
+		b.sql = sqlx.Rebind(sqlx.DOLLAR, b.sql)
+	}
+	return b
+}
+
+func firstLine(q string) string {
+	q = strings.TrimSpace(q)
+	if i := strings.IndexByte(q, '\n'); i >= 0 {
+		q = q[:i] + " …"
+	}
+	return q
+}
