@@ -1,0 +1,202 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/usher-events/usher/internal/db"
+	"github.com/usher-events/usher/internal/fault"
+)
+
+const (
+	// idempotencyTTL is how long a key's first answer is replayed.
+	idempotencyTTL = 24 * time.Hour
+	// idempotencyStale is when a key still "in progress" is taken to belong
+	// to a request that died, and may be claimed again.
+	idempotencyStale = time.Minute
+	maxKeyLen        = 255
+)
+
+// replayHeaders are the response headers kept with an idempotent answer.
+var replayHeaders = []string{"Content-Type", "Location", "Retry-After"}
+
+// idempotent makes creating POSTs with an Idempotency-Key safe to retry: the
+// first request claims the key (per tenant, or per public caller) with a
+// hash of its body; a retry with the same body gets the first answer again
+// without running the handler; the same key with another body is a 422
+// idempotency_key_reused; a retry while the first is still running is a 409
+// idempotency_key_in_use. Server errors release the key so the client can
+// retry for real.
+func idempotent(conn *db.DB, now func() time.Time, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get("Idempotency-Key")
+		if r.Method != http.MethodPost || key == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx := r.Context()
+		if len(key) > maxKeyLen {
+			WriteError(w, r, fault.Field("Idempotency-Key", "must be at most 255 characters"))
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				WriteError(w, r, fault.New(fault.TooLarge, "the request body is larger than %d bytes", mbe.Limit))
+				return
+			}
+			WriteError(w, r, fault.Wrap(err, fault.Invalid, "the request body could not be read"))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		scope := "public"
+		if p, ok := PrincipalFrom(ctx); ok {
+			scope = p.TenantID
+		}
+		request := r.Method + " " + r.URL.Path
+		sum := sha256.Sum256(append([]byte(request+"\n"), body...))
+		hash := hex.EncodeToString(sum[:])
+
+		prior, err := claimKey(ctx, conn, now(), scope, key, request, hash)
+		if err != nil {
+			WriteError(w, r, err)
+			return
+		}
+		if prior != nil {
+			prior.replay(w)
+			return
+		}
+		rec := &recorder{ResponseWriter: w}
+		completed := false
+		defer func() {
+			if !completed {
+				releaseKey(context.WithoutCancel(ctx), conn, scope, key)
+			}
+		}()
+		next.ServeHTTP(rec, r)
+		switch {
+		case rec.status == 0, rec.status >= 500,
+			rec.status == http.StatusUnauthorized, rec.status == http.StatusForbidden,
+			rec.status == http.StatusTooManyRequests:
+			// Not an answer to the request itself: let a retry run it.
+			return
+		}
+		completed = true
+		saveAnswer(context.WithoutCancel(ctx), conn, scope, key, rec)
+	})
+}
+
+type storedAnswer struct {
+	Request  string    `db:"request"`
+	BodyHash string    `db:"body_hash"`
+	Status   int       `db:"status"`
+	Header   string    `db:"header"`
+	Body     []byte    `db:"body"`
+	Created  time.Time `db:"created_at"`
+}
+
+func (a *storedAnswer) replay(w http.ResponseWriter) {
+	var h map[string]string
+	json.Unmarshal([]byte(a.Header), &h)
+	for k, v := range h {
+		w.Header().Set(k, v)
+	}
+	w.Header().Set("Idempotent-Replayed", "true")
+	w.WriteHeader(a.Status)
+	w.Write(a.Body)
+}
+
+// claimKey records the key as in progress, or returns the stored answer of
+// an earlier request with the same key.
+func claimKey(ctx context.Context, conn *db.DB, now time.Time, scope, key, request, hash string) (*storedAnswer, error) {
+	var prior *storedAnswer
+	err := conn.Write(ctx, func(tx *db.Tx) error {
+		tx = tx.Global()
+		var a storedAnswer
+		err := tx.Get(&a, `SELECT request, body_hash, status, header, body, created_at FROM idempotency_keys WHERE scope = ? AND key = ?`, scope, key)
+		switch {
+		case fault.Is(err, fault.NotFound):
+		case err != nil:
+			return err
+		case now.Sub(a.Created) > idempotencyTTL || (a.Status == 0 && now.Sub(a.Created) > idempotencyStale):
+			// Expired, or claimed by a request that never finished.
+			if _, err := tx.Exec(`DELETE FROM idempotency_keys WHERE scope = ? AND key = ?`, scope, key); err != nil {
+				return err
+			}
+		case a.Request != request || a.BodyHash != hash:
+			return fault.New(fault.IdempotencyRe, "this Idempotency-Key was used with a different request")
+		case a.Status == 0:
+			return fault.New(fault.IdempotencyUse, "a request with this Idempotency-Key is still in progress; retry shortly")
+		default:
+			prior = &a
+			return nil
+		}
+		_, err = tx.Exec(`INSERT INTO idempotency_keys (scope, key, request, body_hash, status, header, created_at) VALUES (?, ?, ?, ?, 0, '', ?)`,
+			scope, key, request, hash, now)
+		if fault.Is(err, fault.Conflict) {
+			return fault.New(fault.IdempotencyUse, "a request with this Idempotency-Key is still in progress; retry shortly")
+		}
+		return err
+	})
+	return prior, err
+}
+
+func saveAnswer(ctx context.Context, conn *db.DB, scope, key string, rec *recorder) {
+	h := map[string]string{}
+	for _, k := range replayHeaders {
+		if v := rec.Header().Get(k); v != "" {
+			h[k] = v
+		}
+	}
+	hb, _ := json.Marshal(h)
+	err := conn.Write(ctx, func(tx *db.Tx) error {
+		_, err := tx.Global().Exec(`UPDATE idempotency_keys SET status = ?, header = ?, body = ? WHERE scope = ? AND key = ?`,
+			rec.status, string(hb), rec.body.Bytes(), scope, key)
+		return err
+	})
+	if err != nil {
+		Logger(ctx).Error("idempotency: store answer", "err", err)
+	}
+}
+
+func releaseKey(ctx context.Context, conn *db.DB, scope, key string) {
+	err := conn.Write(ctx, func(tx *db.Tx) error {
+		_, err := tx.Global().Exec(`DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND status = 0`, scope, key)
+		return err
+	})
+	if err != nil {
+		Logger(ctx).Error("idempotency: release key", "err", err)
+	}
+}
+
+// recorder passes a response through while keeping a copy of it.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	r.body.Write(b)
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
