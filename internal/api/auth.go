@@ -88,9 +88,7 @@ type authResult struct {
 
 // WithPrincipal returns ctx carrying the principal and scoped to its tenant.
 func WithPrincipal(ctx context.Context, p Principal) context.Context {
-	if info := infoFrom(ctx); info != nil {
-		info.principal = p
-	}
+	SetActor(ctx, p)
 	ctx = context.WithValue(ctx, principalKey{}, &authResult{p: p, set: true})
 	return db.WithTenant(ctx, p.TenantID)
 }
@@ -150,4 +148,12 @@ func authorize(ctx context.Context, a Access) error {
 		return fault.New(fault.Forbidden, "the role %q may not do this", r.p.Role)
 	}
 	return nil
+}
+
+// SetActor records who acted, for requests that authenticate inside the
+// handler (sign-up, login, page forms), so that the audit log names them.
+func SetActor(ctx context.Context, p Principal) {
+	if info := infoFrom(ctx); info != nil {
+		info.principal = p
+	}
 }

@@ -87,6 +87,16 @@ func (p *Problem) Error() string { return p.Code + ": " + p.Detail }
 // GetStatus implements huma.StatusError.
 func (p *Problem) GetStatus() int { return p.Status }
 
+// GetHeaders implements huma.HeadersError: problems are never cached, and
+// rate-limit problems say when to come back.
+func (p *Problem) GetHeaders() http.Header {
+	h := http.Header{"Cache-Control": {"no-store"}}
+	if p.retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(p.retryAfter))
+	}
+	return h
+}
+
 // ContentType implements huma.ContentTypeFilter.
 func (p *Problem) ContentType(string) string { return "application/problem+json" }
 
@@ -179,11 +189,10 @@ func writeProblem(w http.ResponseWriter, reqID string, p *Problem) {
 	out.RequestID = reqID
 	body, _ := json.Marshal(&out)
 	h := w.Header()
-	h.Set("Content-Type", "application/problem+json")
-	h.Set("Cache-Control", "no-store")
-	if p.retryAfter > 0 {
-		h.Set("Retry-After", strconv.Itoa(p.retryAfter))
+	for k, v := range p.GetHeaders() {
+		h[k] = v
 	}
+	h.Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	w.Write(body)
 }

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/usher-events/usher/internal/app"
+	"github.com/usher-events/usher/internal/db"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// cli is the command line: every flag can also be set with an USHER_…
+// environment variable named after it (--data-dir is USHER_DATA_DIR).
+type cli struct {
+	LogLevel  string `help:"Log level: debug, info, warn or error." default:"info" enum:"debug,info,warn,error"`
+	LogFormat string `help:"Log format: json or text." default:"json" enum:"json,text"`
+
+	Serve   serveCmd   `cmd:"" help:"Serve the API, the pages and the background work."`
+	Migrate migrateCmd `cmd:"" help:"Bring the database schema up to date and exit."`
+	Version versionCmd `cmd:"" help:"Print the version."`
+}
+
+// dbFlags name the database, shared by the commands that open it.
+type dbFlags struct {
+	DataDir     string `help:"Folder for the SQLite file and local keys." default:"./usher-data"`
+	DatabaseURL string `help:"A postgres:// URL to use PostgreSQL instead of the embedded SQLite." placeholder:"URL"`
+}
+
+func (f dbFlags) validate() error {
+	if f.DatabaseURL == "" {
+		if strings.TrimSpace(f.DataDir) == "" {
+			return errors.New("--data-dir must not be empty")
+		}
+		return nil
+	}
+	u, err := url.Parse(f.DatabaseURL)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+		return errors.New("--database-url must look like postgres://user@host:5432/dbname")
+	}
+	return nil
+}
+
+type serveCmd struct {
+	Addr string `help:"Address to listen on." default:"127.0.0.1:8080"`
+	dbFlags
+	RedisURL      string `help:"A redis:// URL for state shared by several nodes." placeholder:"URL"`
+	TrustProxy    bool   `help:"Take client addresses from X-Forwarded-For (behind a load balancer)."`
+	SecureCookies bool   `help:"Mark page cookies Secure (when served over HTTPS)."`
+}
+
+func (c *serveCmd) validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("--addr must be host:port, like 127.0.0.1:8080: %v", err)
+	}
+	if err := c.dbFlags.validate(); err != nil {
+		return err
+	}
+	if c.RedisURL != "" {
+		u, err := url.Parse(c.RedisURL)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			return errors.New("--redis-url must look like redis://host:6379/0")
+		}
+	}
+	return nil
+}
+
+func (c *serveCmd) run(ctx context.Context, log *slog.Logger, ready func(string)) error {
+	if err := c.validate(); err != nil {
+		return err
+	}
+	a, err := app.New(ctx, app.Config{
+		Addr: c.Addr, DataDir: c.DataDir, DatabaseURL: c.DatabaseURL, RedisURL: c.RedisURL,
+		TrustProxy: c.TrustProxy, SecureCookies: c.SecureCookies, Version: version,
+	}, log)
+	if err != nil {
+		return err
+	}
+	return a.Serve(ctx, ready)
+}
+
+type migrateCmd struct {
+	dbFlags
+}
+
+func (c *migrateCmd) run(ctx context.Context, log *slog.Logger, stdout io.Writer) error {
+	if err := c.validate(); err != nil {
+		return err
+	}
+	conn, err := db.Open(ctx, db.Config{URL: c.DatabaseURL, DataDir: c.DataDir, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := conn.Migrate(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "the %s database is up to date\n", conn.Dialect())
+	return nil
+}
+
+type versionCmd struct{}
+
+// exitRequest carries kong's exit (after --help) out of run without exiting
+// the process, so run stays testable.
+type exitRequest struct{ code int }
+
+// run parses args, with getenv supplying USHER_* variables, and runs the
+// command. ready, used by tests, learns the address a server listens on.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return runWith(ctx, args, getenv, stdout, stderr, nil)
+}
+
+func runWith(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready func(string)) (err error) {
+	var c cli
+	defer func() {
+		if p := recover(); p != nil {
+			e, ok := p.(exitRequest)
+			if !ok {
+				panic(p)
+			}
+			if e.code != 0 {
+				err = fmt.Errorf("exit status %d", e.code)
+			}
+		}
+	}()
+	parser, err := kong.New(&c,
+		kong.Name("usher"),
+		kong.Description("Usher runs events: tickets and seats, gates, campaigns, for many organizations."),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { panic(exitRequest{code}) }),
+		kong.Resolvers(envResolver(getenv)),
+		kong.UsageOnError(),
+	)
+	if err != nil {
+		return err
+	}
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, c.LogLevel, c.LogFormat)
+	switch kctx.Command() {
+	case "serve":
+		return c.Serve.run(ctx, log, ready)
+	case "migrate":
+		return c.Migrate.run(ctx, log, stdout)
+	case "version":
+		fmt.Fprintln(stdout, "usher", version)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q", kctx.Command())
+}
+
+// envResolver fills a flag from USHER_<FLAG_NAME> when it is not given on
+// the command line.
+func envResolver(getenv func(string) string) kong.Resolver {
+	return kong.ResolverFunc(func(_ *kong.Context, _ *kong.Path, flag *kong.Flag) (any, error) {
+		name := "USHER_" + strings.ToUpper(strings.ReplaceAll(flag.Name, "-", "_"))
+		if v := getenv(name); v != "" {
+			return v, nil
+		}
+		return nil, nil
+	})
+}
+
+func newLogger(w io.Writer, level, format string) *slog.Logger {
+	var l slog.Level
+	l.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: l}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

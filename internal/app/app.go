@@ -1,0 +1,195 @@
+// Package app wires Usher together: it opens the database and Redis, builds
+// every domain service, lists every route (routes.go) and serves them.
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/usher-events/usher/internal/api"
+	"github.com/usher-events/usher/internal/audit"
+	"github.com/usher-events/usher/internal/db"
+	"github.com/usher-events/usher/internal/event"
+	"github.com/usher-events/usher/internal/ratelimit"
+	"github.com/usher-events/usher/internal/tenant"
+	"github.com/usher-events/usher/internal/web"
+)
+
+// Config is the whole configuration of a server, filled from flags and
+// USHER_* environment variables by the command line.
+type Config struct {
+	// Addr is the listen address.
+	Addr string
+	// DataDir holds the SQLite file and local keys.
+	DataDir string
+	// DatabaseURL is a postgres:// URL; empty means the embedded SQLite.
+	DatabaseURL string
+	// RedisURL is a redis:// URL for state shared across nodes; optional.
+	RedisURL string
+	// TrustProxy takes client addresses from X-Forwarded-For.
+	TrustProxy bool
+	// SecureCookies marks page cookies Secure (set it behind HTTPS).
+	SecureCookies bool
+	// Version is the build's version.
+	Version string
+}
+
+// App is a built server with its dependencies.
+type App struct {
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	db      *db.DB
+	redis   *redis.Client
+	audit   *audit.Service
+	tenants *tenant.Service
+	events  *event.Service
+	pages   *web.Pages
+	server  *api.Server
+}
+
+// Now is the clock every write is stamped with: UTC, at the precision both
+// databases keep.
+func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// New opens the database (migrating it), connects Redis when configured and
+// builds every service and route.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	a := &App{cfg: cfg, log: log, now: Now}
+	conn, err := db.Open(ctx, db.Config{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	a.db = conn
+	if err := conn.Migrate(ctx); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	var limiter ratelimit.Limiter = ratelimit.NewMemory()
+	if cfg.RedisURL != "" {
+		opt, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("redis url: %w", err)
+		}
+		a.redis = redis.NewClient(opt)
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := a.redis.Ping(pctx).Err(); err != nil {
+			a.Close(ctx)
+			return nil, fmt.Errorf("redis: connect to %s: %w", opt.Addr, err)
+		}
+		limiter = ratelimit.NewRedis(a.redis)
+	}
+	a.audit = audit.NewService(conn, log, a.now)
+	a.tenants, err = tenant.NewService(ctx, tenant.Deps{DB: conn, Limiter: limiter, Logins: a.audit, Now: a.now, Logger: log})
+	if err != nil {
+		a.Close(ctx)
+		return nil, err
+	}
+	a.events = event.NewService(conn, a.now)
+	a.pages, err = web.New(web.Config{SecureCookies: cfg.SecureCookies}, a.tenants, log)
+	if err != nil {
+		a.Close(ctx)
+		return nil, err
+	}
+
+	pools := map[string]*sql.DB{"write": conn.SQL()}
+	if conn.ReadSQL() != conn.SQL() {
+		pools["read"] = conn.ReadSQL()
+	}
+	a.server = api.New(api.Config{Version: cfg.Version, TrustProxy: cfg.TrustProxy}, api.Deps{
+		DB:      conn,
+		Auth:    a.tenants,
+		Auditor: a.audit,
+		Metrics: api.NewMetrics(pools),
+		Logger:  log,
+		Now:     a.now,
+		Ready:   a.ready,
+	})
+	a.routes()
+	return a, nil
+}
+
+// ready reports whether the database and Redis answer.
+func (a *App) ready(ctx context.Context) error {
+	if err := a.db.Ping(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	if a.redis != nil {
+		if err := a.redis.Ping(ctx).Err(); err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
+	}
+	return nil
+}
+
+// Handler returns the HTTP handler of the whole server.
+func (a *App) Handler() http.Handler { return a.server }
+
+// Server returns the HTTP layer, for tests that walk its routes.
+func (a *App) Server() *api.Server { return a.server }
+
+// DB returns the database, for tests and tools.
+func (a *App) DB() *db.DB { return a.db }
+
+// Close flushes the audit log and closes connections.
+func (a *App) Close(ctx context.Context) error {
+	var errs []error
+	if a.audit != nil {
+		errs = append(errs, a.audit.Close(ctx))
+	}
+	if a.redis != nil {
+		errs = append(errs, a.redis.Close())
+	}
+	if a.db != nil {
+		errs = append(errs, a.db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Serve listens on the configured address until ctx ends, then shuts down
+// gracefully: in-flight requests finish (up to 15 s), then the background
+// work stops and the connections close. ready, when not nil, receives the
+// bound address once the server accepts connections.
+func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.log.Info("listening", "addr", ln.Addr().String(), "database", string(a.db.Dialect()), "redis", a.redis != nil)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return errors.Join(err, a.Close(sctx))
+}

@@ -1,0 +1,228 @@
+package tenant
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/usher-events/usher/internal/api"
+	"github.com/usher-events/usher/internal/db"
+	"github.com/usher-events/usher/internal/fault"
+	"github.com/usher-events/usher/internal/id"
+)
+
+const (
+	jwtIssuer   = "usher"
+	jwtAudience = "usher-api"
+	// refreshPrefix and apiKeyPrefix tell the credential kinds apart at a glance.
+	refreshPrefix = "urt_"
+	apiKeyPrefix  = "usk_"
+)
+
+// signer makes and checks HS256 access tokens. The key lives in the
+// database so that every node of a cluster shares it.
+type signer struct {
+	key []byte
+	now func() time.Time
+}
+
+type claims struct {
+	TenantID string `json:"tid"`
+	Role     string `json:"role"`
+	jwt.RegisteredClaims
+}
+
+func loadSigningKey(ctx context.Context, conn *db.DB, now time.Time) ([]byte, error) {
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, err
+	}
+	var key []byte
+	err := conn.Write(ctx, func(tx *db.Tx) error {
+		tx = tx.Global()
+		if _, err := tx.Exec(`INSERT INTO secrets (name, value, created_at) VALUES ('jwt_hs256', ?, ?) ON CONFLICT (name) DO NOTHING`, fresh, now); err != nil {
+			return err
+		}
+		return tx.Get(&key, `SELECT value FROM secrets WHERE name = 'jwt_hs256'`)
+	})
+	return key, err
+}
+
+func (s *signer) sign(u User) (string, error) {
+	now := s.now()
+	c := claims{
+		TenantID: u.TenantID,
+		Role:     string(u.Role),
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    jwtIssuer,
+			Subject:   u.ID,
+			Audience:  jwt.ClaimStrings{jwtAudience},
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(AccessTTL)),
+			ID:        id.Secret(8),
+		},
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.key)
+}
+
+func (s *signer) verify(token string) (*claims, error) {
+	var c claims
+	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return s.key, nil },
+		jwt.WithValidMethods([]string{"HS256"}),
+		jwt.WithAudience(jwtAudience),
+		jwt.WithIssuer(jwtIssuer),
+		jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(s.now),
+	)
+	if err != nil {
+		return nil, fault.Wrap(err, fault.InvalidToken, "the access token is not valid or has expired")
+	}
+	if c.TenantID == "" || c.Subject == "" || !api.ValidRole(c.Role) {
+		return nil, fault.New(fault.InvalidToken, "the access token is not valid")
+	}
+	return &c, nil
+}
+
+// issue creates an access token and a refresh token in the family (a new
+// family when family is "").
+func (s *Service) issue(tx *db.Tx, u User, family string) (Tokens, error) {
+	now := s.now()
+	if family == "" {
+		family = id.New(id.TokenFamily)
+		if _, err := tx.Exec(`INSERT INTO token_families (id, tenant_id, user_id, created_at) VALUES (?, @tenant, ?, ?)`, family, u.ID, now); err != nil {
+			return Tokens{}, err
+		}
+	}
+	refresh := refreshPrefix + id.Secret(32)
+	if _, err := tx.Exec(`INSERT INTO refresh_tokens (token_hash, tenant_id, user_id, family_id, created_at, expires_at) VALUES (?, @tenant, ?, ?, ?, ?)`,
+		hashHex(refresh), u.ID, family, now, now.Add(RefreshTTL)); err != nil {
+		return Tokens{}, err
+	}
+	access, err := s.jwt.sign(u)
+	if err != nil {
+		return Tokens{}, err
+	}
+	return Tokens{AccessToken: access, RefreshToken: refresh, ExpiresIn: int(AccessTTL.Seconds()), TokenType: "Bearer"}, nil
+}
+
+var errRefreshInvalid = fault.New(fault.InvalidToken, "the refresh token is not valid, was already used, or has expired")
+
+// Refresh exchanges a refresh token for a new pair. Each refresh token works
+// once; presenting a used one again means it was stolen (or replayed), so the
+// whole family is revoked and every token descended from the login stops
+// working.
+func (s *Service) Refresh(ctx context.Context, token string) (*Tokens, error) {
+	if !strings.HasPrefix(token, refreshPrefix) {
+		return nil, errRefreshInvalid
+	}
+	now := s.now()
+	var out Tokens
+	reused := false
+	err := s.db.Write(ctx, func(tx *db.Tx) error {
+		var rt struct {
+			TenantID  string     `db:"tenant_id"`
+			UserID    string     `db:"user_id"`
+			FamilyID  string     `db:"family_id"`
+			ExpiresAt time.Time  `db:"expires_at"`
+			UsedAt    *time.Time `db:"used_at"`
+			Revoked   *time.Time `db:"revoked_at"`
+		}
+		err := tx.Global().Get(&rt, `SELECT r.tenant_id, r.user_id, r.family_id, r.expires_at, r.used_at, f.revoked_at
+			FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = ?`, hashHex(token))
+		if fault.Is(err, fault.NotFound) {
+			return errRefreshInvalid
+		}
+		if err != nil {
+			return err
+		}
+		tx = tx.Scope(rt.TenantID)
+		if rt.Revoked != nil || !now.Before(rt.ExpiresAt) {
+			return errRefreshInvalid
+		}
+		res, err := tx.Exec(`UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND tenant_id = @tenant`, now, hashHex(token))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			// Reuse: revoke the family, and commit that.
+			reused = true
+			_, err := tx.Exec(`UPDATE token_families SET revoked_at = ? WHERE id = ? AND tenant_id = @tenant`, now, rt.FamilyID)
+			return err
+		}
+		var u User
+		err = tx.Get(&u, `SELECT id, tenant_id, email, name, role, created_at FROM users WHERE id = ? AND tenant_id = @tenant AND removed_at IS NULL`, rt.UserID)
+		if fault.Is(err, fault.NotFound) {
+			return errRefreshInvalid
+		}
+		if err != nil {
+			return err
+		}
+		out, err = s.issue(tx, u, rt.FamilyID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if reused {
+		s.log.Warn("refresh token reused; family revoked")
+		return nil, errRefreshInvalid
+	}
+	return &out, nil
+}
+
+// Authenticate implements api.Authenticator for JWT access tokens and API
+// keys. API keys are looked up on every request, so a revoked key stops
+// working at once on every node.
+func (s *Service) Authenticate(ctx context.Context, credential string) (api.Principal, error) {
+	if strings.HasPrefix(credential, apiKeyPrefix) {
+		return s.authenticateKey(ctx, credential)
+	}
+	c, err := s.jwt.verify(credential)
+	if err != nil {
+		return api.Principal{}, err
+	}
+	return api.Principal{TenantID: c.TenantID, ActorID: c.Subject, Kind: "user", Role: api.Role(c.Role)}, nil
+}
+
+// keyTouchEvery limits how often a key's last-used time is written.
+const keyTouchEvery = time.Minute
+
+func (s *Service) authenticateKey(ctx context.Context, key string) (api.Principal, error) {
+	var k struct {
+		ID       string     `db:"id"`
+		TenantID string     `db:"tenant_id"`
+		Role     string     `db:"role"`
+		LastUsed *time.Time `db:"last_used_at"`
+	}
+	hash := hashHex(key)
+	err := s.db.Read(ctx, func(tx *db.Tx) error {
+		return tx.Global().Get(&k, `SELECT id, tenant_id, role, last_used_at FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL`, hash)
+	})
+	if fault.Is(err, fault.NotFound) {
+		return api.Principal{}, fault.New(fault.InvalidToken, "the API key is not valid or was revoked")
+	}
+	if err != nil {
+		return api.Principal{}, err
+	}
+	now := s.now()
+	if k.LastUsed == nil || now.Sub(*k.LastUsed) > keyTouchEvery {
+		// Best effort and off the request's path: a lost touch only makes
+		// the last-used time a minute older.
+		go func() {
+			tctx, cancel := context.WithTimeout(db.WithTenant(context.Background(), k.TenantID), 5*time.Second)
+			defer cancel()
+			err := s.db.Write(tctx, func(tx *db.Tx) error {
+				_, err := tx.Exec(`UPDATE api_keys SET last_used_at = ? WHERE id = ? AND tenant_id = @tenant`, now, k.ID)
+				return err
+			})
+			if err != nil && !errors.Is(err, db.ErrClosed) {
+				s.log.Warn("api key: touch last used", "err", err)
+			}
+		}()
+	}
+	return api.Principal{TenantID: k.TenantID, ActorID: k.ID, Kind: "api_key", Role: api.Role(k.Role)}, nil
+}
