@@ -77,7 +77,9 @@ func New(cfg Config, d Deps) *Server {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	mux := http.NewServeMux()
+	registry := huma.NewMapRegistry("#/components/schemas/", schemaName)
 	hc := huma.DefaultConfig("Usher API", cfg.Version)
+	hc.Components.Schemas = registry
 	hc.Info.Description = "Tickets, seats, gates and campaigns for many organizations on one installation. " +
 		"Errors are RFC 9457 problem+json documents with a stable `code`."
 	hc.OpenAPIPath = "/openapi"
@@ -112,6 +114,11 @@ func New(cfg Config, d Deps) *Server {
 	mux.Handle("GET /docs", v5emb.New("Usher API", "/openapi.json", "/docs"))
 	mux.Handle("GET /docs/", v5emb.New("Usher API", "/openapi.json", "/docs"))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowedMethods(mux, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			WriteError(w, r, fault.New(fault.NotAllowed, "%s is not allowed here; use %s", r.Method, strings.Join(allow, " or ")))
+			return
+		}
 		WriteError(w, r, fault.New(fault.NotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
 
@@ -177,6 +184,23 @@ func audit(a Auditor, now func() time.Time, next http.Handler) http.Handler {
 			IP:        info.ip,
 		})
 	})
+}
+
+// allowedMethods lists the methods that have a route for the request's path,
+// so that a wrong method is a 405 rather than the catch-all's 404.
+func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }
 
 func stripMethod(pattern string) string {

@@ -55,6 +55,11 @@ func TestBadInputIsAProblem(t *testing.T) {
 		t.Fatalf("bad input created %d events", n)
 	}
 	b.want(b.do("GET", "/v1/nothing-here", ten.Access, nil), 404, "not_found")
+	r = b.do("PUT", "/v1/events", ten.Access, validEvent("x"))
+	b.want(r, 405, "method_not_allowed")
+	if allow := r.Header.Get("Allow"); !strings.Contains(allow, "GET") || !strings.Contains(allow, "POST") {
+		t.Fatalf("Allow = %q", allow)
+	}
 	b.want(b.do("GET", "/v1/events?limit=0", ten.Access, nil), 422, "validation_failed")
 	b.want(b.do("GET", "/v1/events?limit=abc", ten.Access, nil), 422, "validation_failed")
 }

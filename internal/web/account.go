@@ -18,7 +18,7 @@ func (p *Pages) Home(w http.ResponseWriter, r *http.Request) {
 		if v.sess != nil {
 			target = "/app"
 		}
-		http.Redirect(w, r, target, http.StatusSeeOther)
+		http.Redirect(v.w, v.r, target, http.StatusSeeOther)
 		return nil
 	})
 }
@@ -27,7 +27,7 @@ func (p *Pages) Home(w http.ResponseWriter, r *http.Request) {
 func (p *Pages) SignupPage(w http.ResponseWriter, r *http.Request) {
 	p.serve(w, r, public, func(v *visit) error {
 		if v.sess != nil {
-			http.Redirect(w, r, "/app", http.StatusSeeOther)
+			http.Redirect(v.w, v.r, "/app", http.StatusSeeOther)
 			return nil
 		}
 		return p.render(v, http.StatusOK, "signup", &view{Title: "signup.title", Form: map[string]string{}})
@@ -37,7 +37,7 @@ func (p *Pages) SignupPage(w http.ResponseWriter, r *http.Request) {
 // Signup creates an organization with its owner and signs the owner in.
 func (p *Pages) Signup(w http.ResponseWriter, r *http.Request) {
 	p.serve(w, r, public, func(v *visit) error {
-		f := r.PostForm
+		f := v.r.PostForm
 		in := tenant.SignupInput{
 			Organization: strings.TrimSpace(f.Get("organization")),
 			Name:         strings.TrimSpace(f.Get("name")),
@@ -54,17 +54,17 @@ func (p *Pages) Signup(w http.ResponseWriter, r *http.Request) {
 		err := check.Err()
 		var out *tenant.Signup
 		if err == nil {
-			out, err = p.tenants.Signup(r.Context(), in)
+			out, err = p.tenants.Signup(v.ctx(), in)
 		}
 		if err != nil {
 			return p.formFailed(v, "signup", vw, err)
 		}
-		api.SetActor(r.Context(), api.Principal{TenantID: out.Tenant.ID, ActorID: out.User.ID, Kind: "user", Role: out.User.Role})
-		api.SetTarget(r.Context(), out.Tenant.ID)
+		api.SetActor(v.ctx(), api.Principal{TenantID: out.Tenant.ID, ActorID: out.User.ID, Kind: "user", Role: out.User.Role})
+		api.SetTarget(v.ctx(), out.Tenant.ID)
 		if err := p.signIn(v, &out.User); err != nil {
 			return err
 		}
-		http.Redirect(w, r, "/app", http.StatusSeeOther)
+		http.Redirect(v.w, v.r, "/app", http.StatusSeeOther)
 		return nil
 	})
 }
@@ -72,9 +72,9 @@ func (p *Pages) Signup(w http.ResponseWriter, r *http.Request) {
 // LoginPage shows the sign-in form.
 func (p *Pages) LoginPage(w http.ResponseWriter, r *http.Request) {
 	p.serve(w, r, public, func(v *visit) error {
-		next := safeNext(r.URL.Query().Get("next"))
+		next := safeNext(v.r.URL.Query().Get("next"))
 		if v.sess != nil {
-			http.Redirect(w, r, next, http.StatusSeeOther)
+			http.Redirect(v.w, v.r, next, http.StatusSeeOther)
 			return nil
 		}
 		return p.render(v, http.StatusOK, "login", &view{Title: "login.title", Form: map[string]string{"next": next}})
@@ -84,7 +84,7 @@ func (p *Pages) LoginPage(w http.ResponseWriter, r *http.Request) {
 // Login checks an email and password and signs the user in.
 func (p *Pages) Login(w http.ResponseWriter, r *http.Request) {
 	p.serve(w, r, public, func(v *visit) error {
-		f := r.PostForm
+		f := v.r.PostForm
 		email, next := strings.TrimSpace(f.Get("email")), safeNext(f.Get("next"))
 		vw := &view{Title: "login.title", Form: map[string]string{"email": email, "next": next}}
 		var check fault.Check
@@ -93,7 +93,7 @@ func (p *Pages) Login(w http.ResponseWriter, r *http.Request) {
 		err := check.Err()
 		var u *tenant.User
 		if err == nil {
-			u, err = p.tenants.Login(r.Context(), email, f.Get("password"))
+			u, err = p.tenants.Login(v.ctx(), email, f.Get("password"))
 		}
 		if err != nil {
 			if fault.Is(err, fault.Validation) {
@@ -105,7 +105,7 @@ func (p *Pages) Login(w http.ResponseWriter, r *http.Request) {
 		if err := p.signIn(v, u); err != nil {
 			return err
 		}
-		http.Redirect(w, r, next, http.StatusSeeOther)
+		http.Redirect(v.w, v.r, next, http.StatusSeeOther)
 		return nil
 	})
 }
@@ -113,12 +113,12 @@ func (p *Pages) Login(w http.ResponseWriter, r *http.Request) {
 // Logout ends the session.
 func (p *Pages) Logout(w http.ResponseWriter, r *http.Request) {
 	p.serve(w, r, member, func(v *visit) error {
-		c, _ := r.Cookie(sessionCookie)
-		if err := p.tenants.EndSession(r.Context(), c.Value); err != nil {
+		c, _ := v.r.Cookie(sessionCookie)
+		if err := p.tenants.EndSession(v.ctx(), c.Value); err != nil {
 			return err
 		}
-		p.clearCookie(w, sessionCookie)
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		p.clearCookie(v.w, sessionCookie)
+		http.Redirect(v.w, v.r, "/login", http.StatusSeeOther)
 		return nil
 	})
 }
@@ -126,19 +126,19 @@ func (p *Pages) Logout(w http.ResponseWriter, r *http.Request) {
 // SetLanguage remembers the chosen language in a cookie and goes back.
 func (p *Pages) SetLanguage(w http.ResponseWriter, r *http.Request) {
 	p.serve(w, r, public, func(v *visit) error {
-		lang := r.PostForm.Get("lang")
+		lang := v.r.PostForm.Get("lang")
 		if !slices.Contains(langs, lang) {
 			return fault.Field("lang", "must be ko or en")
 		}
-		http.SetCookie(w, &http.Cookie{
+		http.SetCookie(v.w, &http.Cookie{
 			Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
 			HttpOnly: true, Secure: p.cfg.SecureCookies, SameSite: http.SameSiteLaxMode,
 		})
-		next := r.PostForm.Get("next")
+		next := v.r.PostForm.Get("next")
 		if !strings.HasPrefix(next, "/") || safeNext(next) != next {
 			next = "/"
 		}
-		http.Redirect(w, r, next, http.StatusSeeOther)
+		http.Redirect(v.w, v.r, next, http.StatusSeeOther)
 		return nil
 	})
 }
@@ -153,8 +153,8 @@ type invitePage struct {
 // form to choose a name and password.
 func (p *Pages) InvitePage(w http.ResponseWriter, r *http.Request) {
 	p.serve(w, r, public, func(v *visit) error {
-		token := r.PathValue("token")
-		info, err := p.tenants.LookupInvite(r.Context(), token)
+		token := v.r.PathValue("token")
+		info, err := p.tenants.LookupInvite(v.ctx(), token)
 		if err != nil {
 			return p.inviteInvalid(v, err)
 		}
@@ -166,19 +166,19 @@ func (p *Pages) InvitePage(w http.ResponseWriter, r *http.Request) {
 // AcceptInvite creates the invited user and signs them in.
 func (p *Pages) AcceptInvite(w http.ResponseWriter, r *http.Request) {
 	p.serve(w, r, public, func(v *visit) error {
-		token := r.PathValue("token")
-		info, err := p.tenants.LookupInvite(r.Context(), token)
+		token := v.r.PathValue("token")
+		info, err := p.tenants.LookupInvite(v.ctx(), token)
 		if err != nil {
 			return p.inviteInvalid(v, err)
 		}
-		name, password := strings.TrimSpace(r.PostForm.Get("name")), r.PostForm.Get("password")
+		name, password := strings.TrimSpace(v.r.PostForm.Get("name")), v.r.PostForm.Get("password")
 		vw := &view{Title: "invite.title", Form: map[string]string{"name": name}, Data: invitePage{Token: token, Info: info}}
 		var check fault.Check
 		check.Add(tooLong(name, 200), "name", "is too long")
 		err = check.Err()
 		var u *tenant.User
 		if err == nil {
-			u, _, err = p.tenants.AcceptInvite(r.Context(), tenant.AcceptInviteInput{Token: token, Name: name, Password: password})
+			u, _, err = p.tenants.AcceptInvite(v.ctx(), tenant.AcceptInviteInput{Token: token, Name: name, Password: password})
 		}
 		if fault.Is(err, fault.InvalidToken) {
 			return p.inviteInvalid(v, err)
@@ -186,11 +186,11 @@ func (p *Pages) AcceptInvite(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return p.formFailed(v, "invite", vw, err)
 		}
-		api.SetActor(r.Context(), api.Principal{TenantID: u.TenantID, ActorID: u.ID, Kind: "user", Role: u.Role})
+		api.SetActor(v.ctx(), api.Principal{TenantID: u.TenantID, ActorID: u.ID, Kind: "user", Role: u.Role})
 		if err := p.signIn(v, u); err != nil {
 			return err
 		}
-		http.Redirect(w, r, "/app", http.StatusSeeOther)
+		http.Redirect(v.w, v.r, "/app", http.StatusSeeOther)
 		return nil
 	})
 }

@@ -46,17 +46,17 @@ func (vw *view) Sections() []section {
 // can do, and where each part stands.
 func (p *Pages) Dashboard(w http.ResponseWriter, r *http.Request) {
 	p.serve(w, r, member, func(v *visit) error {
-		return p.render(v, http.StatusOK, "dashboard", &view{Title: "nav.dashboard", Nav: "dashboard", Data: sections[1:]})
+		return p.render(v, http.StatusOK, "dashboard", &view{Title: "nav.dashboard", Nav: "dashboard"})
 	})
 }
 
 // ComingSoon answers the sections whose pages are still to come.
 func (p *Pages) ComingSoon(w http.ResponseWriter, r *http.Request) {
 	p.serve(w, r, member, func(v *visit) error {
-		key := r.PathValue("section")
+		key := v.r.PathValue("section")
 		i := slices.IndexFunc(sections, func(s section) bool { return s.Key == key && !s.Ready })
 		if i < 0 {
-			return fault.New(fault.NotFound, "no page %s", r.URL.Path)
+			return fault.New(fault.NotFound, "no page %s", v.r.URL.Path)
 		}
 		return p.render(v, http.StatusOK, "soon", &view{Title: "nav." + key, Nav: key, Data: sections[i]})
 	})
@@ -65,7 +65,7 @@ func (p *Pages) ComingSoon(w http.ResponseWriter, r *http.Request) {
 // Settings opens the first settings page.
 func (p *Pages) Settings(w http.ResponseWriter, r *http.Request) {
 	p.serve(w, r, manager, func(v *visit) error {
-		http.Redirect(w, r, "/app/settings/users", http.StatusSeeOther)
+		http.Redirect(v.w, v.r, "/app/settings/users", http.StatusSeeOther)
 		return nil
 	})
 }
@@ -74,6 +74,6 @@ func (p *Pages) Settings(w http.ResponseWriter, r *http.Request) {
 // API's problem document.
 func (p *Pages) NotFound(w http.ResponseWriter, r *http.Request) {
 	p.serve(w, r, member, func(v *visit) error {
-		return fault.New(fault.NotFound, "no page %s", r.URL.Path)
+		return fault.New(fault.NotFound, "no page %s", v.r.URL.Path)
 	})
 }

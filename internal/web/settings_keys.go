@@ -33,13 +33,13 @@ func (p *Pages) APIKeys(w http.ResponseWriter, r *http.Request) {
 // CreateAPIKey makes a key and shows its secret, this once.
 func (p *Pages) CreateAPIKey(w http.ResponseWriter, r *http.Request) {
 	p.serve(w, r, manager, func(v *visit) error {
-		name, role := strings.TrimSpace(r.PostForm.Get("name")), api.Role(r.PostForm.Get("role"))
+		name, role := strings.TrimSpace(v.r.PostForm.Get("name")), api.Role(v.r.PostForm.Get("role"))
 		var check fault.Check
 		check.Add(tooLong(name, 100), "name", "is too long")
 		err := check.Err()
 		var key *tenant.NewAPIKey
 		if err == nil {
-			key, err = p.tenants.CreateAPIKey(r.Context(), name, role)
+			key, err = p.tenants.CreateAPIKey(v.ctx(), name, role)
 		}
 		vw, verr := p.keysView(v)
 		if verr != nil {
@@ -57,9 +57,9 @@ func (p *Pages) CreateAPIKey(w http.ResponseWriter, r *http.Request) {
 // RevokeAPIKey stops a key from working.
 func (p *Pages) RevokeAPIKey(w http.ResponseWriter, r *http.Request) {
 	p.serve(w, r, manager, func(v *visit) error {
-		err := p.tenants.RevokeAPIKey(r.Context(), r.PathValue("key_id"))
+		err := p.tenants.RevokeAPIKey(v.ctx(), v.r.PathValue("key_id"))
 		if err == nil {
-			http.Redirect(w, r, "/app/settings/api-keys?done=key_revoked", http.StatusSeeOther)
+			http.Redirect(v.w, v.r, "/app/settings/api-keys?done=key_revoked", http.StatusSeeOther)
 			return nil
 		}
 		vw, verr := p.keysView(v)

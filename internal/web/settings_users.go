@@ -41,8 +41,8 @@ func (p *Pages) Users(w http.ResponseWriter, r *http.Request) {
 // InviteUser makes an invitation and shows its link once.
 func (p *Pages) InviteUser(w http.ResponseWriter, r *http.Request) {
 	p.serve(w, r, manager, func(v *visit) error {
-		email, role := strings.TrimSpace(r.PostForm.Get("email")), api.Role(r.PostForm.Get("role"))
-		inv, err := p.tenants.InviteUser(r.Context(), email, role)
+		email, role := strings.TrimSpace(v.r.PostForm.Get("email")), api.Role(v.r.PostForm.Get("role"))
+		inv, err := p.tenants.InviteUser(v.ctx(), email, role)
 		vw, verr := p.usersView(v)
 		if verr != nil {
 			return verr
@@ -53,7 +53,7 @@ func (p *Pages) InviteUser(w http.ResponseWriter, r *http.Request) {
 		}
 		data := vw.Data.(*usersPage)
 		data.Invite = inv
-		data.InviteURL = p.baseURL(r) + "/invite/" + url.PathEscape(inv.Token)
+		data.InviteURL = p.baseURL(v.r) + "/invite/" + url.PathEscape(inv.Token)
 		return p.render(v, http.StatusCreated, "users", vw)
 	})
 }
@@ -61,7 +61,7 @@ func (p *Pages) InviteUser(w http.ResponseWriter, r *http.Request) {
 // ChangeRole gives a user another role.
 func (p *Pages) ChangeRole(w http.ResponseWriter, r *http.Request) {
 	p.serve(w, r, manager, func(v *visit) error {
-		_, err := p.tenants.ChangeRole(r.Context(), r.PathValue("user_id"), api.Role(r.PostForm.Get("role")))
+		_, err := p.tenants.ChangeRole(v.ctx(), v.r.PathValue("user_id"), api.Role(v.r.PostForm.Get("role")))
 		return p.afterUserChange(v, err, "role_changed")
 	})
 }
@@ -69,7 +69,7 @@ func (p *Pages) ChangeRole(w http.ResponseWriter, r *http.Request) {
 // RemoveUser removes a user from the organization.
 func (p *Pages) RemoveUser(w http.ResponseWriter, r *http.Request) {
 	p.serve(w, r, manager, func(v *visit) error {
-		err := p.tenants.RemoveUser(r.Context(), r.PathValue("user_id"))
+		err := p.tenants.RemoveUser(v.ctx(), v.r.PathValue("user_id"))
 		return p.afterUserChange(v, err, "user_removed")
 	})
 }
