@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -135,8 +136,13 @@ func newProblem(code fault.Code, detail string, fields []fault.FieldError, cause
 }
 
 // installHumaErrors makes huma's own errors (bad JSON, schema validation,
-// oversize bodies) render as Usher problems with a code.
-func installHumaErrors() {
+// oversize bodies) render as Usher problems with a code. huma keeps the hook
+// in a package variable, so it is set once per process.
+func installHumaErrors() { humaErrors.Do(setHumaErrors) }
+
+var humaErrors sync.Once
+
+func setHumaErrors() {
 	huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
 		code, ok := codeOfStatus[status]
 		if !ok {

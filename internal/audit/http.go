@@ -2,10 +2,7 @@ package audit
 
 import (
 	"context"
-	"net/http"
 	"time"
-
-	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/usher-events/usher/internal/api"
 )
@@ -18,18 +15,6 @@ type ListInput struct {
 	Target string    `query:"target" maxLength:"256" doc:"Only entries about this object id."`
 	Since  time.Time `query:"since" doc:"Only entries at or after this time (RFC 3339)."`
 	Until  time.Time `query:"until" doc:"Only entries before this time (RFC 3339)."`
-}
-
-// Routes registers the audit log's operations.
-func (s *Service) Routes(a huma.API) {
-	api.Register(a, api.Admin, huma.Operation{
-		OperationID: "list-audit-log",
-		Method:      http.MethodGet,
-		Path:        "/v1/audit-log",
-		Summary:     "List the audit log",
-		Description: "Every change made in the tenant and every login attempt, newest first.",
-		Tags:        []string{"Platform"},
-	}, s.ListHandler)
 }
 
 // ListHandler serves GET /v1/audit-log.

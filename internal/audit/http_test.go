@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/danielgtaylor/huma/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -67,7 +68,7 @@ func TestHTTP(t *testing.T) {
 		svc := audit.NewService(dbtest.Open(t, d), nil, func() time.Time { return base })
 		t.Cleanup(func() { svc.Close(context.Background()) })
 		server := api.New(api.Config{}, api.Deps{Auth: testTokens, Auditor: svc})
-		svc.Routes(server.API())
+		api.Register(server.API(), api.Admin, huma.Operation{OperationID: "list-audit-log", Method: http.MethodGet, Path: "/v1/audit-log"}, svc.ListHandler)
 		// A stand-in for the login handler of the tenant domain.
 		server.Mux().HandleFunc("POST /test/login", func(w http.ResponseWriter, r *http.Request) {
 			q := r.URL.Query()
