@@ -56,6 +56,9 @@ type serveCmd struct {
 	RedisURL      string `help:"A redis:// URL for state shared by several nodes." placeholder:"URL"`
 	TrustProxy    bool   `help:"Take client addresses from X-Forwarded-For (behind a load balancer)."`
 	SecureCookies bool   `help:"Mark page cookies Secure (when served over HTTPS)."`
+	FontPath      string `help:"NanumGothic.ttf for PDF tickets (Debian's fonts-nanum); searched in the usual places when empty." placeholder:"FILE"`
+	SMTPURL       string `name:"smtp-url" help:"Send email through smtp://user:pass@host:587 (?tls=opportunistic or none to relax STARTTLS; smtps:// for TLS); without it messages stay in the development outbox." placeholder:"URL"`
+	MailFrom      string `help:"Sender of email, like 'Usher <no-reply@example.com>'." placeholder:"ADDRESS"`
 }
 
 func (c *serveCmd) validate() error {
@@ -80,7 +83,8 @@ func (c *serveCmd) run(ctx context.Context, log *slog.Logger, ready func(string)
 	}
 	a, err := app.New(ctx, app.Config{
 		Addr: c.Addr, DataDir: c.DataDir, DatabaseURL: c.DatabaseURL, RedisURL: c.RedisURL,
-		TrustProxy: c.TrustProxy, SecureCookies: c.SecureCookies, Version: version,
+		TrustProxy: c.TrustProxy, SecureCookies: c.SecureCookies, Version: version, FontPath: c.FontPath,
+		SMTPURL: c.SMTPURL, MailFrom: c.MailFrom,
 	}, log)
 	if err != nil {
 		return err

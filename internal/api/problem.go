@@ -42,6 +42,28 @@ var statusOf = map[fault.Code]int{
 	fault.TooManyAttempts:    http.StatusTooManyRequests,
 	fault.InvalidToken:       http.StatusUnauthorized,
 	fault.LastOwner:          http.StatusConflict,
+
+	fault.DuplicateParticipation: http.StatusConflict,
+	fault.CampaignNotActive:      http.StatusUnprocessableEntity,
+	fault.AlreadyPlayed:          http.StatusConflict,
+	fault.OutOfStock:             http.StatusConflict,
+	fault.FontUnavailable:        http.StatusServiceUnavailable,
+
+	fault.SoldOut:              http.StatusConflict,
+	fault.SeatUnavailable:      http.StatusConflict,
+	fault.HoldExpired:          http.StatusConflict,
+	fault.InsufficientPoints:   http.StatusPaymentRequired,
+	fault.InvalidTransition:    http.StatusConflict,
+	fault.EventNotPublished:    http.StatusConflict,
+	fault.SalesNotOpen:         http.StatusConflict,
+	fault.VerificationRequired: http.StatusConflict,
+	fault.SessionFull:          http.StatusConflict,
+
+	fault.InvalidTicket: http.StatusUnprocessableEntity,
+	fault.TicketRevoked: http.StatusGone,
+
+	fault.QueueTokenRequired: http.StatusForbidden,
+	fault.QueueTokenInvalid:  http.StatusForbidden,
 }
 
 // codeOfStatus is the code for errors raised by the HTTP layer itself (huma's

@@ -16,10 +16,19 @@ import (
 
 	"github.com/usher-events/usher/internal/api"
 	"github.com/usher-events/usher/internal/audit"
+	"github.com/usher-events/usher/internal/campaign"
 	"github.com/usher-events/usher/internal/db"
 	"github.com/usher-events/usher/internal/event"
+	"github.com/usher-events/usher/internal/job"
+	"github.com/usher-events/usher/internal/notify"
+	"github.com/usher-events/usher/internal/order"
+	"github.com/usher-events/usher/internal/outbox"
 	"github.com/usher-events/usher/internal/ratelimit"
+	"github.com/usher-events/usher/internal/report"
 	"github.com/usher-events/usher/internal/tenant"
+	"github.com/usher-events/usher/internal/ticket"
+	"github.com/usher-events/usher/internal/waitroom"
+	"github.com/usher-events/usher/internal/wallet"
 	"github.com/usher-events/usher/internal/web"
 )
 
@@ -40,6 +49,14 @@ type Config struct {
 	SecureCookies bool
 	// Version is the build's version.
 	Version string
+	// FontPath is NanumGothic.ttf for PDF tickets; empty searches the usual
+	// places (Debian's fonts-nanum).
+	FontPath string
+	// SMTPURL is smtp://user:pass@host:587 (or smtps://…) for email;
+	// empty keeps messages in the development outbox.
+	SMTPURL string
+	// MailFrom is the sender of email, "Name <address>" or an address.
+	MailFrom string
 }
 
 // App is a built server with its dependencies.
@@ -49,11 +66,26 @@ type App struct {
 	now     func() time.Time
 	db      *db.DB
 	redis   *redis.Client
+	rooms   *waitroom.Service
 	audit   *audit.Service
 	tenants *tenant.Service
 	events  *event.Service
-	pages   *web.Pages
-	server  *api.Server
+	// wallets and orders are commerce: customers, points, holds, payments.
+	wallets *wallet.Service
+	orders  *order.Service
+	// tickets signs codes and renders QR, PDF and calendar files.
+	tickets *ticket.Service
+	// limiter is shared by every rate-limited operation (Redis when configured).
+	limiter   ratelimit.Limiter
+	campaigns *campaign.Service
+	reports   *report.Service
+	pages     *web.Pages
+	server    *api.Server
+	// jobs runs durable background jobs; dispatch feeds outbox events to
+	// consumers through it; notify sends messages.
+	jobs     *job.Runner
+	dispatch *outbox.Dispatcher
+	notify   *notify.Service
 }
 
 // Now is the clock every write is stamped with: UTC, at the precision both
@@ -96,6 +128,35 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.events = event.NewService(conn, a.now)
+	a.wallets = wallet.NewService(conn, a.now)
+	// The ticket issuer is connected with a.orders.UseTickets by the
+	// ticket domain's wiring; until then orders cannot be paid.
+	a.orders = order.NewService(order.Deps{DB: conn, Events: a.events, Wallets: a.wallets, Now: a.now})
+	a.events.UseSales(a.orders)
+	a.tickets = ticket.NewService(ticket.Config{FontPath: cfg.FontPath}, conn, ticketCatalog{a.events}, a.now, log)
+	a.orders.UseTickets(ticketIssuer{a.tickets})
+	a.rooms, err = waitroom.NewService(ctx, waitroom.Deps{DB: conn, Redis: a.redis, Events: eventExists{a.events}, Now: a.now, Logger: log})
+	if err != nil {
+		a.Close(ctx)
+		return nil, err
+	}
+	a.orders.UseQueue(a.rooms)
+	a.limiter = limiter
+	a.campaigns = campaign.NewService(conn, a.now, limiter, campaign.Config{PublicURL: "http://" + cfg.Addr})
+	a.reports = report.NewService(a.campaigns, a.now, report.Config{})
+	// Messages and jobs: built here, started by Serve.
+	a.jobs = job.NewRunner(conn, job.Config{Now: a.now, Logger: log})
+	a.dispatch = outbox.NewDispatcher(conn, a.jobs, outbox.DispatcherConfig{Now: a.now, Logger: log})
+	notifyCfg := notify.Config{Tickets: a.tickets, BaseURL: "http://" + cfg.Addr, Now: a.now, Logger: log}
+	if cfg.SMTPURL != "" {
+		mailer, err := notify.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
+		if err != nil {
+			a.Close(ctx)
+			return nil, err
+		}
+		notifyCfg.Mailer = mailer
+	}
+	a.notify = notify.NewService(conn, a.jobs, a.dispatch, notifyCfg)
 	a.pages, err = web.New(web.Config{SecureCookies: cfg.SecureCookies}, a.tenants, log)
 	if err != nil {
 		a.Close(ctx)
@@ -144,6 +205,13 @@ func (a *App) DB() *db.DB { return a.db }
 // Close flushes the audit log and closes connections.
 func (a *App) Close(ctx context.Context) error {
 	var errs []error
+	// Background work stops first: its handlers still write to the database.
+	if a.dispatch != nil {
+		a.dispatch.Stop()
+	}
+	if a.jobs != nil {
+		errs = append(errs, a.jobs.Stop(ctx))
+	}
 	if a.audit != nil {
 		errs = append(errs, a.audit.Close(ctx))
 	}
@@ -174,6 +242,8 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
+	a.jobs.Start()
+	a.dispatch.Start()
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("listening", "addr", ln.Addr().String(), "database", string(a.db.Dialect()), "redis", a.redis != nil)
 	if ready != nil {

@@ -6,6 +6,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/usher-events/usher/internal/api"
+	"github.com/usher-events/usher/internal/ticket"
 )
 
 // op describes an operation for the OpenAPI document.
@@ -48,6 +49,102 @@ func (a *App) routes() {
 	api.Register(h, api.Staff, op("POST", "/v1/events", "create-event", "Create an event", "Events"), ev.HandleCreate)
 	api.Register(h, api.Viewer, op("GET", "/v1/events", "list-events", "List events", "Events"), ev.HandleList)
 	api.Register(h, api.Viewer, op("GET", "/v1/events/{event_id}", "get-event", "Get an event", "Events"), ev.HandleGet)
+
+	// Tickets: events, ticket types, customers, wallet, orders.
+	wl, od := a.wallets, a.orders
+	api.Register(h, api.Staff, op("PATCH", "/v1/events/{event_id}", "update-event", "Change an event's fields", "Events"), ev.HandlePatch)
+	api.Register(h, api.Staff, answering(200, op("POST", "/v1/events/{event_id}/publish", "publish-event", "Publish a draft event", "Events")), ev.HandlePublish)
+	api.Register(h, api.Staff, answering(200, op("POST", "/v1/events/{event_id}/close-sales", "close-event-sales", "Stop an event's sales", "Events")), ev.HandleCloseSales)
+	api.Register(h, api.Staff, answering(200, op("POST", "/v1/events/{event_id}/reopen-sales", "reopen-event-sales", "Resume an event's sales", "Events")), ev.HandleReopenSales)
+	api.Register(h, api.Staff, answering(200, op("POST", "/v1/events/{event_id}/finish", "finish-event", "Mark an event as over", "Events")), ev.HandleFinish)
+	api.Register(h, api.Staff, answering(200, op("POST", "/v1/events/{event_id}/cancel", "cancel-event", "Cancel an event and its orders (wallet payments are refunded)", "Events")), ev.HandleCancel)
+	api.Register(h, api.Staff, op("POST", "/v1/events/{event_id}/ticket-types", "create-ticket-type", "Add a ticket type", "Events"), ev.HandleCreateTicketType)
+	api.Register(h, api.Viewer, op("GET", "/v1/events/{event_id}/ticket-types", "list-ticket-types", "List ticket types with availability", "Events"), ev.HandleListTicketTypes)
+	api.Register(h, api.Staff, op("POST", "/v1/events/{event_id}/sessions", "create-session", "Add a session or track talk", "Events"), ev.HandleCreateSession)
+	api.Register(h, api.Viewer, op("GET", "/v1/events/{event_id}/sessions", "list-sessions", "List sessions with seats taken", "Events"), ev.HandleListSessions)
+	api.Register(h, api.Staff, op("PUT", "/v1/events/{event_id}/form", "set-registration-form", "Replace the registration form", "Events"), ev.HandleSetForm)
+	api.Register(h, api.Viewer, op("GET", "/v1/events/{event_id}/form", "get-registration-form", "Get the registration form", "Events"), ev.HandleGetForm)
+	api.Register(h, api.Public, op("GET", "/v1/public/events/{event_id}", "get-public-event", "A published event with ticket types and availability", "Events"), ev.HandlePublicGet)
+	api.Register(h, api.Staff, op("POST", "/v1/customers", "create-customer", "Create a customer with a points wallet", "Customers"), wl.HandleCreateCustomer)
+	api.Register(h, api.Viewer, op("GET", "/v1/customers", "list-customers", "List customers", "Customers"), wl.HandleListCustomers)
+	api.Register(h, api.Viewer, op("GET", "/v1/customers/{customer_id}", "get-customer", "Get a customer", "Customers"), wl.HandleGetCustomer)
+	api.Register(h, api.Staff, answering(200, op("POST", "/v1/customers/{customer_id}/wallet/charge", "charge-wallet", "Add points to a wallet", "Customers")), wl.HandleCharge)
+	api.Register(h, api.Viewer, op("GET", "/v1/customers/{customer_id}/wallet", "get-wallet", "A wallet's balance and history", "Customers"), wl.HandleGetWallet)
+	api.Register(h, api.Staff, op("POST", "/v1/events/{event_id}/orders", "create-order", "Hold tickets for an order", "Orders"), od.HandleCreate)
+	api.Register(h, api.Viewer, op("GET", "/v1/events/{event_id}/orders", "list-orders", "List an event's orders", "Orders"), od.HandleList)
+	api.Register(h, api.Viewer, op("GET", "/v1/events/{event_id}/orders.csv", "export-orders", "Download an event's orders as CSV", "Orders"), od.HandleExportOrders)
+	api.Register(h, api.Viewer, op("GET", "/v1/events/{event_id}/attendees", "list-attendees", "List an event's attendees", "Orders"), od.HandleAttendees)
+	api.Register(h, api.Viewer, op("GET", "/v1/events/{event_id}/attendees.csv", "export-attendees", "Download an event's attendees as CSV", "Orders"), od.HandleExportAttendees)
+	api.Register(h, api.Viewer, op("GET", "/v1/orders/{order_id}", "get-order", "Get an order", "Orders"), od.HandleGet)
+	api.Register(h, api.Staff, answering(200, op("POST", "/v1/orders/{order_id}/pay", "pay-order", "Pay an order with points or mark a transfer received", "Orders")), od.HandlePay)
+	api.Register(h, api.Staff, answering(200, op("POST", "/v1/orders/{order_id}/cancel", "cancel-order", "Cancel an order, refund and revoke its tickets", "Orders")), od.HandleCancel)
+	api.Register(h, api.Staff, answering(200, op("POST", "/v1/orders/{order_id}/approve-verification", "approve-order-verification", "Accept an order's proof", "Orders")), od.HandleApproveVerification)
+	api.Register(h, api.Staff, answering(200, op("POST", "/v1/orders/{order_id}/reject-verification", "reject-order-verification", "Refuse an order's proof", "Orders")), od.HandleRejectVerification)
+
+	// Waiting room. Joining and status checks are public and never touch
+	// the database; orders on an event whose room is on need an active token.
+	wr := a.rooms
+	api.Register(h, api.Staff, answering(200, op("PUT", "/v1/events/{event_id}/waiting-room", "configure-waiting-room", "Set an event's waiting room", "Waiting room")), wr.HandleConfigure)
+	api.Register(h, api.Viewer, op("GET", "/v1/events/{event_id}/waiting-room", "get-waiting-room", "Get an event's waiting room and its counts", "Waiting room"), wr.HandleGet)
+	api.Register(h, api.Public, op("POST", "/v1/public/events/{event_id}/queue", "join-queue", "Join an event's queue", "Waiting room"), wr.HandleJoin)
+	api.Register(h, api.Public, op("GET", "/v1/public/queue/{token}", "get-queue-status", "Where a queue token stands", "Waiting room"), wr.HandleStatus)
+
+	// Tickets: codes, keys, images. The files under /v1/public/tickets/ need
+	// no credentials: the ticket id is unguessable and is the permission.
+	tk := a.tickets
+	api.Register(h, api.Public, op("GET", "/v1/public/events/{event_id}/ticket-keys", "get-public-ticket-keys", "An event's public keys, for gates that verify codes offline", "Tickets"), tk.HandlePublicKeys)
+	api.Register(h, api.Gate, op("GET", "/v1/events/{event_id}/ticket-keys", "list-ticket-keys", "An event's ticket signing keys (public halves)", "Tickets"), tk.HandleKeys)
+	api.Register(h, api.Admin, op("POST", "/v1/events/{event_id}/ticket-keys/rotate", "rotate-ticket-key", "Make a new signing key; old codes keep verifying", "Tickets"), tk.HandleRotateKey)
+	api.Register(h, api.Admin, op("DELETE", "/v1/events/{event_id}/ticket-keys/{kid}", "remove-ticket-key", "Remove a retired key; the codes it signed stop verifying", "Tickets"), tk.HandleRemoveKey)
+	api.Register(h, api.Gate, op("GET", "/v1/events/{event_id}/revocations", "list-revocations", "An event's revoked tickets, incrementally with since", "Tickets"), tk.HandleRevocations)
+	api.Register(h, api.Public, ticket.Binary("image/png", op("GET", "/v1/public/tickets/{ticket_id}/qr.png", "get-ticket-qr-png", "A ticket's QR code as PNG", "Tickets")), tk.HandleQRPNG)
+	api.Register(h, api.Public, ticket.Binary("image/svg+xml", op("GET", "/v1/public/tickets/{ticket_id}/qr.svg", "get-ticket-qr-svg", "A ticket's QR code as SVG", "Tickets")), tk.HandleQRSVG)
+	api.Register(h, api.Public, ticket.Binary("application/pdf", op("GET", "/v1/public/tickets/{ticket_id}/ticket.pdf", "get-ticket-pdf", "A ticket as PDF (Korean and English)", "Tickets")), tk.HandlePDF)
+	api.Register(h, api.Public, ticket.Binary("text/calendar", op("GET", "/v1/public/tickets/{ticket_id}/ticket.ics", "get-ticket-ics", "A ticket's event as an iCalendar file", "Tickets")), tk.HandleICS)
+
+	// Campaigns. Organizer writes need staff, reads and reports a viewer;
+	// participants use /v1/public/…, and outside systems /apidata/… with
+	// Basic credentials checked inside the handler.
+	cm := a.campaigns
+	api.Register(h, api.Staff, op("POST", "/v1/schools", "create-school", "Create a school", "Campaigns"), cm.HandleCreateSchool)
+	api.Register(h, api.Viewer, op("GET", "/v1/schools", "list-schools", "List schools", "Campaigns"), cm.HandleListSchools)
+	api.Register(h, api.Staff, op("POST", "/v1/schools/{school_id}/departments", "create-department", "Create a department of a school", "Campaigns"), cm.HandleCreateDepartment)
+	api.Register(h, api.Viewer, op("GET", "/v1/schools/{school_id}/departments", "list-departments", "List a school's departments", "Campaigns"), cm.HandleListDepartments)
+	api.Register(h, api.Staff, op("POST", "/v1/campaigns", "create-campaign", "Create a campaign", "Campaigns"), cm.HandleCreateCampaign)
+	api.Register(h, api.Viewer, op("GET", "/v1/campaigns", "list-campaigns", "List campaigns", "Campaigns"), cm.HandleListCampaigns)
+	api.Register(h, api.Viewer, op("GET", "/v1/campaigns/{campaign_id}", "get-campaign", "Get a campaign", "Campaigns"), cm.HandleGetCampaign)
+	api.Register(h, api.Staff, answering(200, op("POST", "/v1/campaigns/{campaign_id}/close", "close-campaign", "Close a campaign now", "Campaigns")), cm.HandleCloseCampaign)
+	api.Register(h, api.Viewer, op("GET", "/v1/campaigns/{campaign_id}/channels", "list-campaign-channels", "List a campaign's channel links", "Campaigns"), cm.HandleChannels)
+	api.Register(h, api.Viewer, op("GET", "/v1/campaigns/{campaign_id}/channels/{channel}/qr.png", "get-channel-qr", "Printable QR code of a channel link", "Campaigns"), cm.HandleChannelQR)
+	api.Register(h, api.Staff, op("POST", "/v1/campaigns/{campaign_id}/gifts", "create-gift", "Add a gift with stock", "Campaigns"), cm.HandleCreateGift)
+	api.Register(h, api.Viewer, op("GET", "/v1/campaigns/{campaign_id}/gifts", "list-gifts", "List a campaign's gifts", "Campaigns"), cm.HandleListGifts)
+	api.Register(h, api.Viewer, op("GET", "/v1/campaigns/{campaign_id}/participations", "list-participations", "List a campaign's participations", "Campaigns"), cm.HandleListParticipations)
+	api.Register(h, api.Viewer, op("GET", "/v1/participations/{participation_id}", "get-participation", "Get a participation", "Campaigns"), cm.HandleGetParticipation)
+	api.Register(h, api.Staff, answering(200, op("POST", "/v1/participations/{participation_id}/approve", "approve-participation", "Approve a participation", "Campaigns")), cm.HandleApprove)
+	api.Register(h, api.Staff, answering(200, op("POST", "/v1/participations/{participation_id}/reject", "reject-participation", "Reject a participation", "Campaigns")), cm.HandleReject)
+	api.Register(h, api.Staff, answering(200, op("POST", "/v1/participations/{participation_id}/hand-out", "hand-out-gift", "Record a handed-out gift", "Campaigns")), cm.HandleHandOut)
+	api.Register(h, api.Staff, op("POST", "/v1/campaigns/{campaign_id}/draws", "create-draw", "Freeze the eligible list and commit to a seed", "Campaigns"), cm.HandleCreateDraw)
+	api.Register(h, api.Viewer, op("GET", "/v1/campaigns/{campaign_id}/draws/{draw_id}", "get-draw", "Get a draw", "Campaigns"), cm.HandleGetDraw)
+	api.Register(h, api.Staff, answering(200, op("POST", "/v1/campaigns/{campaign_id}/draws/{draw_id}/run", "run-draw", "Pick the winners and reveal the seed", "Campaigns")), cm.HandleRunDraw)
+	api.Register(h, api.Admin, op("POST", "/v1/external-credentials", "create-external-credential", "Create Basic credentials for external records", "Campaigns"), cm.HandleCreateCredential)
+	api.Register(h, api.Admin, op("GET", "/v1/external-credentials", "list-external-credentials", "List external credentials", "Campaigns"), cm.HandleListCredentials)
+	api.Register(h, api.Admin, op("DELETE", "/v1/external-credentials/{credential_id}", "revoke-external-credential", "Revoke external credentials", "Campaigns"), cm.HandleRevokeCredential)
+	api.Register(h, api.Viewer, op("GET", "/v1/external-records", "list-external-records", "List archived external records", "Campaigns"), cm.HandleListExternalRecords)
+	api.Register(h, api.Public, op("GET", "/v1/public/campaigns/{campaign_id}", "get-public-campaign", "A campaign as participants see it", "Campaigns"), cm.HandleGetPublicCampaign)
+	api.Register(h, api.Public, op("POST", "/v1/public/campaigns/{campaign_id}/participations", "participate", "Take part in a campaign", "Campaigns"), cm.HandleParticipate)
+	api.Register(h, api.Public, answering(200, op("POST", "/v1/public/participations/{participation_id}/play", "play", "Play the game, decided on the server", "Campaigns")), cm.HandlePlay)
+	api.Register(h, api.Public, op("GET", "/v1/public/draws/{draw_id}", "get-public-draw", "A draw for anyone to verify", "Campaigns"), cm.HandleGetPublicDraw)
+	api.Register(h, api.Viewer, op("GET", "/v1/campaigns/{campaign_id}/report", "get-campaign-report", "A campaign's report as JSON, CSV, XLSX or PDF", "Campaigns"), a.reports.HandleReport)
+	api.Register(h, api.Public, op("POST", "/apidata/external_record", "external-record", "Push a participation record (HTTP Basic auth)", "Campaigns"), cm.HandleExternalRecord)
+
+	// Messages and jobs.
+	n, jobs := a.notify, a.jobs
+	api.Register(h, api.Viewer, op("GET", "/v1/message-templates/{kind}/{lang}", "get-message-template", "Get a message template (the tenant's or the built-in one)", "Messages"), n.HandleGetTemplate)
+	api.Register(h, api.Staff, op("PUT", "/v1/message-templates/{kind}/{lang}", "put-message-template", "Override a message template", "Messages"), n.HandlePutTemplate)
+	api.Register(h, api.Viewer, answering(200, op("POST", "/v1/message-templates/{kind}/{lang}/preview", "preview-message-template", "Render a template on sample data", "Messages")), n.HandlePreview)
+	api.Register(h, api.Viewer, op("GET", "/v1/messages", "list-messages", "List sent messages and the development outbox", "Messages"), n.HandleListMessages)
+	api.Register(h, api.Admin, op("GET", "/v1/admin/dead-jobs", "list-dead-jobs", "List background jobs that used up their attempts", "Messages"), jobs.HandleListDead)
+	api.Register(h, api.Admin, answering(200, op("POST", "/v1/admin/dead-jobs/{job_id}/replay", "replay-dead-job", "Run a dead job again with fresh attempts", "Messages")), jobs.HandleReplay)
 
 	// Pages. The web page shell: sign-up, login, invitations and the
 	// signed-in settings. Each handler checks the session, role and CSRF

@@ -59,8 +59,18 @@ func (c *committer) do(ctx context.Context, tenant string, fn func(*Tx) error) e
 		return ctx.Err()
 	}
 	// Once queued, wait for the outcome even if ctx ends: the write may
-	// already be part of a commit, and the caller must not guess.
-	<-req.done
+	// already be part of a commit, and the caller must not guess. If the
+	// writer stopped without taking the request (it raced with Close), the
+	// request never ran.
+	select {
+	case <-req.done:
+	case <-c.done:
+		select {
+		case <-req.done:
+		default:
+			return ErrClosed
+		}
+	}
 	err := req.err
 	req.ctx, req.fn, req.err = nil, nil, nil
 	reqPool.Put(req)

@@ -172,3 +172,16 @@ func TestTimesRoundTrip(t *testing.T) {
 		}
 	})
 }
+
+func TestWriteAfterClose(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		conn := dbtest.Open(t, d)
+		conn.Close()
+		for i := 0; i < 50; i++ {
+			err := conn.Write(context.Background(), func(tx *db.Tx) error { return nil })
+			if err == nil {
+				t.Fatal("a write after Close succeeded")
+			}
+		}
+	})
+}

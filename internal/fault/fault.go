@@ -38,6 +38,32 @@ const (
 	TooManyAttempts    Code = "too_many_attempts"
 	InvalidToken       Code = "invalid_token"
 	LastOwner          Code = "last_owner"
+
+	// Codes of the campaign and report domains.
+	DuplicateParticipation Code = "duplicate_participation"
+	CampaignNotActive      Code = "campaign_not_active"
+	AlreadyPlayed          Code = "already_played"
+	OutOfStock             Code = "out_of_stock"
+	FontUnavailable        Code = "font_unavailable"
+
+	// Codes of commerce: events, ticket types, wallets and orders.
+	SoldOut              Code = "sold_out"
+	SeatUnavailable      Code = "seat_unavailable"
+	HoldExpired          Code = "hold_expired"
+	InsufficientPoints   Code = "insufficient_points"
+	InvalidTransition    Code = "invalid_transition"
+	EventNotPublished    Code = "event_not_published"
+	SalesNotOpen         Code = "sales_not_open"
+	VerificationRequired Code = "verification_required"
+	SessionFull          Code = "session_full"
+
+	// Codes of tickets and check-in (font_unavailable above also covers PDF tickets).
+	InvalidTicket Code = "invalid_ticket"
+	TicketRevoked Code = "ticket_revoked"
+
+	// Codes of the waiting room.
+	QueueTokenRequired Code = "queue_token_required"
+	QueueTokenInvalid  Code = "queue_token_invalid"
 )
 
 // FieldError describes one invalid field of a request.

@@ -94,7 +94,7 @@ func NewService(ctx context.Context, d Deps) (*Service, error) {
 		d.Limiter = ratelimit.NewMemory()
 	}
 	s := &Service{db: d.DB, limiter: d.Limiter, logins: d.Logins, now: d.Now, log: d.Logger}
-	key, err := loadSigningKey(ctx, d.DB, s.now())
+	key, err := d.DB.Secret(ctx, "jwt_hs256", 32, s.now())
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package tenant
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"strings"
 	"time"
@@ -34,22 +33,6 @@ type claims struct {
 	TenantID string `json:"tid"`
 	Role     string `json:"role"`
 	jwt.RegisteredClaims
-}
-
-func loadSigningKey(ctx context.Context, conn *db.DB, now time.Time) ([]byte, error) {
-	fresh := make([]byte, 32)
-	if _, err := rand.Read(fresh); err != nil {
-		return nil, err
-	}
-	var key []byte
-	err := conn.Write(ctx, func(tx *db.Tx) error {
-		tx = tx.Global()
-		if _, err := tx.Exec(`INSERT INTO secrets (name, value, created_at) VALUES ('jwt_hs256', ?, ?) ON CONFLICT (name) DO NOTHING`, fresh, now); err != nil {
-			return err
-		}
-		return tx.Get(&key, `SELECT value FROM secrets WHERE name = 'jwt_hs256'`)
-	})
-	return key, err
 }
 
 func (s *signer) sign(u User) (string, error) {

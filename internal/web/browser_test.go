@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -90,6 +91,15 @@ func read[T any](t *testing.T, tab context.Context, what string, action chromedp
 	return v
 }
 
+// follow clicks what leads to another page (a link or a form's button) and
+// waits for that page to load, so that the next step finds its elements.
+func follow[S chromedp.Selectable](sel S) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.WaitEvent(cdppage.LoadEventFired, nil, chromedp.Click(sel))(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
 // screenshot saves the viewport to /tmp/usher-shots/<name>.png when
 // USHER_SCREENSHOTS=1, for a person to look at.
 func screenshot(t *testing.T, tab context.Context, name string) {
@@ -97,6 +107,7 @@ func screenshot(t *testing.T, tab context.Context, name string) {
 	if os.Getenv("USHER_SCREENSHOTS") != "1" {
 		return
 	}
+	read(t, tab, "settle before "+name, chromedp.Poll[bool](`document.getAnimations().length === 0`))
 	png := read(t, tab, "screenshot "+name, chromedp.CaptureScreenshot())
 	dir := "/tmp/usher-shots"
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -139,10 +150,10 @@ func TestBrowserSignupLoginAPIKey(t *testing.T) {
 	step(t, tab, "open the sign-up page",
 		chromedp.Navigate(base+"/signup"),
 		chromedp.WaitVisible(chromedp.ID("organization")),
-		chromedp.Click(chromedp.CSS(`.lang button[value="en"]`)),
+		follow(chromedp.CSS(`.lang button[value="en"]`)),
 	)
 	read(t, tab, "switch to English", chromedp.Poll[bool](`document.documentElement.lang === "en" && document.title.startsWith("Create your organization")`))
-	step(t, tab, "switch to Korean", chromedp.Click(chromedp.CSS(`.lang button[value="ko"]`)))
+	step(t, tab, "switch to Korean", follow(chromedp.CSS(`.lang button[value="ko"]`)))
 	read(t, tab, "switched to Korean", chromedp.Poll[bool](`document.documentElement.lang === "ko" && document.title.startsWith("조직 만들기")`))
 	screenshot(t, tab, "signup-desktop")
 
@@ -151,7 +162,7 @@ func TestBrowserSignupLoginAPIKey(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("organization"), org),
 		chromedp.SendKeys(chromedp.ID("email"), email),
 		chromedp.SendKeys(chromedp.ID("password"), strongPassword),
-		chromedp.Click(chromedp.CSS(`form[action="/signup"] button[type="submit"]`)),
+		follow(chromedp.CSS(`form[action="/signup"] button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(".tiles")),
 	)
 	if loc := read(t, tab, "location", chromedp.Location()); loc != base+"/app" {
@@ -184,13 +195,15 @@ func TestBrowserSignupLoginAPIKey(t *testing.T) {
 	step(t, tab, "close the phone menu",
 		chromedp.Click(chromedp.ID("menu-toggle")),
 		chromedp.WaitNotVisible(chromedp.ID("sidenav")),
-		chromedp.EmulateReset(),
+	)
+	step(t, tab, "back to the desktop",
+		chromedp.EmulateViewport(1280, 900),
 		chromedp.Reload(),
 		chromedp.WaitVisible(chromedp.ID("sidenav")),
 	)
 
 	step(t, tab, "log out",
-		chromedp.Click(chromedp.ID("logout")),
+		follow(chromedp.ID("logout")),
 		chromedp.WaitVisible(chromedp.ID("email")),
 	)
 	if loc := read(t, tab, "location", chromedp.Location()); loc != base+"/login" {
@@ -200,18 +213,21 @@ func TestBrowserSignupLoginAPIKey(t *testing.T) {
 	step(t, tab, "log in",
 		chromedp.SendKeys(chromedp.ID("email"), email),
 		chromedp.SendKeys(chromedp.ID("password"), strongPassword),
-		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type="submit"]`)),
+		follow(chromedp.CSS(`form[action="/login"] button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(".tiles")),
 	)
 
-	step(t, tab, "create an API key",
-		chromedp.Click(chromedp.CSS(`#sidenav a[href="/app/settings/users"]`)),
+	step(t, tab, "open the settings",
+		follow(chromedp.CSS(`#sidenav a[href="/app/settings/users"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.tabs a[href="/app/settings/api-keys"]`)),
-		chromedp.Click(chromedp.CSS(`.tabs a[href="/app/settings/api-keys"]`)),
+	)
+	screenshot(t, tab, "users-desktop")
+	step(t, tab, "create an API key",
+		follow(chromedp.CSS(`.tabs a[href="/app/settings/api-keys"]`)),
 		chromedp.WaitVisible(chromedp.ID("key-name")),
 		chromedp.SendKeys(chromedp.ID("key-name"), "Browser test"),
 		chromedp.SetValue(chromedp.ID("key-role"), "admin"),
-		chromedp.Click(chromedp.ID("create-key")),
+		follow(chromedp.ID("create-key")),
 		chromedp.WaitVisible(chromedp.ID("new-key")),
 	)
 	key := read(t, tab, "read the new key", chromedp.Value(chromedp.ID("new-key")))
@@ -219,6 +235,11 @@ func TestBrowserSignupLoginAPIKey(t *testing.T) {
 		t.Fatalf("the shown key is %q", key)
 	}
 	screenshot(t, tab, "api-key-desktop")
+	if os.Getenv("USHER_SCREENSHOTS") == "1" {
+		step(t, tab, "phone keys page", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+		screenshot(t, tab, "api-key-phone")
+		step(t, tab, "desktop again", chromedp.EmulateViewport(1280, 900))
+	}
 	step(t, tab, "copy the key", chromedp.Click(chromedp.CSS(`button[data-copy="new-key"]`)))
 	read(t, tab, "the copy button confirms", chromedp.Poll[bool](`(b => b.textContent === b.dataset.copied)(document.querySelector('button[data-copy="new-key"]'))`))
 
@@ -237,7 +258,7 @@ func TestBrowserSignupLoginAPIKey(t *testing.T) {
 	}
 
 	step(t, tab, "log out again",
-		chromedp.Click(chromedp.ID("logout")),
+		follow(chromedp.ID("logout")),
 		chromedp.WaitVisible(chromedp.ID("email")),
 		chromedp.Navigate(base+"/app"),
 		chromedp.WaitVisible(chromedp.ID("email")),

@@ -56,6 +56,7 @@ var catalogs = map[string]map[string]string{
 		"invite.invalid.body":  "초대 링크가 올바르지 않거나, 이미 사용되었거나, 기한이 지났습니다. 초대한 분께 새 링크를 요청하세요.",
 
 		"dash.hello":     "안녕하세요, %s 님",
+		"dash.welcome":   "%s 대시보드",
 		"dash.lead":      "Usher에서 할 수 있는 일입니다. 준비 중인 메뉴는 API로 먼저 제공되는 대로 이곳에 열립니다.",
 		"dash.events":    "행사, 일정, 장소와 티켓 종류를 만들고 관리합니다.",
 		"dash.orders":    "주문과 결제, 환불, 발급된 티켓을 확인합니다.",
@@ -190,6 +191,7 @@ var catalogs = map[string]map[string]string{
 		"invite.invalid.body":  "The link is not valid, was already used, or has expired. Ask the person who invited you for a new one.",
 
 		"dash.hello":     "Hello, %s",
+		"dash.welcome":   "%s dashboard",
 		"dash.lead":      "Here is what Usher does. Items marked soon open here as their pages arrive; many are in the API first.",
 		"dash.events":    "Create events, schedules, venues and ticket types.",
 		"dash.orders":    "See orders, payments, refunds and issued tickets.",

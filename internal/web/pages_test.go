@@ -1,11 +1,18 @@
 package web_test
 
 import (
+	"bytes"
+	"context"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/usher-events/usher/internal/app"
 )
 
 func TestSignedOutRedirects(t *testing.T) {
@@ -456,5 +463,56 @@ func TestPagesAndStatic(t *testing.T) {
 	}
 	if p = b.get("/static/nope.js"); p.status != http.StatusNotFound {
 		t.Errorf("missing static file: %d", p.status)
+	}
+}
+
+// lockedBuffer collects log output from concurrent requests.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestInternalErrorPage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var logs lockedBuffer
+	a, err := app.New(ctx, app.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0"}, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		a.Close(ctx)
+	})
+	b := newBrowser(t, srv)
+	b.signup("Broken Org", "broken@example.com")
+
+	// With its table gone, a page cannot load its session.
+	if _, err := a.DB().SQL().ExecContext(ctx, `ALTER TABLE sessions RENAME TO sessions_gone`); err != nil {
+		t.Fatal(err)
+	}
+	p := b.get("/app")
+	if p.status != http.StatusInternalServerError {
+		t.Fatalf("status %d", p.status)
+	}
+	reqID := p.header.Get("X-Request-Id")
+	if !strings.Contains(p.body, "요청을 처리하지 못했습니다") || reqID == "" || !strings.Contains(p.body, reqID) {
+		t.Errorf("not the friendly error page with the request id %q:\n%s", reqID, p.body)
+	}
+	if !strings.Contains(logs.String(), "page failed") || !strings.Contains(logs.String(), reqID) {
+		t.Errorf("the failure was not logged with its request id:\n%s", logs.String())
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/usher-events/usher/internal/api"
 	"github.com/usher-events/usher/internal/fault"
 	"github.com/usher-events/usher/internal/id"
 	"github.com/usher-events/usher/internal/tenant"
@@ -39,7 +38,7 @@ func (p *Pages) currentSession(r *http.Request) (*tenant.Session, error) {
 func (p *Pages) signIn(v *visit, u *tenant.User) error {
 	if old, err := v.r.Cookie(sessionCookie); err == nil && old.Value != "" {
 		if err := p.tenants.EndSession(v.ctx(), old.Value); err != nil {
-			api.Logger(v.ctx()).Warn("end previous session", "err", err)
+			p.logger(v).Warn("end previous session", "err", err)
 		}
 	}
 	token, err := p.tenants.StartSession(v.ctx(), u)

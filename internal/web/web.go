@@ -134,8 +134,12 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request, a access, handle f
 	case err == nil:
 		v.sess = sess
 	case fault.Is(err, fault.Unauthorized):
-		if a.signedIn {
+		if _, cerr := r.Cookie(sessionCookie); cerr == nil {
+			// The session ended (signed out elsewhere, expired, user
+			// removed): forget it.
 			p.clearCookie(w, sessionCookie)
+		}
+		if a.signedIn {
 			target := "/login"
 			if r.Method == http.MethodGet {
 				target += "?next=" + url.QueryEscape(r.URL.RequestURI())
@@ -214,6 +218,15 @@ func (vw *view) Asset(name string) string { return vw.assets.url(name) }
 // Langs lists the languages the switch offers.
 func (vw *view) Langs() []string { return langs }
 
+// pagePaths are where the pages that answer form posts live, so that the
+// language switch on such an answer returns to a page that can be loaded.
+var pagePaths = map[string]string{
+	"users":     "/app/settings/users",
+	"api_keys":  "/app/settings/api-keys",
+	"dashboard": "/app",
+	"problem":   "/",
+}
+
 // render writes a page with its layout. The page is rendered in full before
 // anything is written, so a template error becomes a clean 500 page.
 func (p *Pages) render(v *visit, status int, name string, vw *view) error {
@@ -224,6 +237,9 @@ func (p *Pages) render(v *visit, status int, name string, vw *view) error {
 	vw.Lang, vw.msgs, vw.assets = v.lang, catalogs[v.lang], p.assets
 	vw.CSRF = v.csrf
 	vw.Path = v.r.URL.RequestURI()
+	if p, ok := pagePaths[name]; ok && v.r.Method != http.MethodGet {
+		vw.Path = p
+	}
 	vw.RequestID = api.RequestID(v.ctx())
 	if v.org != "" && v.sess != nil {
 		u := v.sess.User
@@ -238,7 +254,7 @@ func (p *Pages) render(v *visit, status int, name string, vw *view) error {
 	_, err := buf.WriteTo(v.w)
 	if err != nil {
 		// The client went away; nothing more can be sent.
-		api.Logger(v.ctx()).Debug("page write", "err", err)
+		p.logger(v).Debug("page write", "err", err)
 	}
 	return nil
 }
@@ -262,7 +278,7 @@ func (p *Pages) fail(v *visit, err error) {
 	pg := problemPage{Heading: "problem.title", Body: errorKey(err)}
 	switch {
 	case status >= 500:
-		api.Logger(v.ctx()).Error("page failed", "route", v.r.Pattern, "code", code, "err", err)
+		p.logger(v).Error("page failed", "route", v.r.Pattern, "code", code, "err", err)
 		pg = problemPage{Heading: "problem.title", Body: "problem.internal"}
 	case errors.Is(err, errCSRF):
 		pg = problemPage{Heading: "csrf.title", Body: "csrf.body"}
@@ -272,7 +288,7 @@ func (p *Pages) fail(v *visit, err error) {
 		pg = problemPage{Heading: "notfound.title", Body: "notfound.body"}
 	}
 	if rerr := p.render(v, status, "problem", &view{Title: pg.Heading, Data: pg}); rerr != nil {
-		api.Logger(v.ctx()).Error("error page failed", "err", rerr)
+		p.logger(v).Error("error page failed", "err", rerr)
 		http.Error(v.w, http.StatusText(status), status)
 	}
 }
@@ -329,4 +345,13 @@ func safeNext(next string) string {
 		return "/app"
 	}
 	return next
+}
+
+// logger is the request's logger (it carries the request id) when the page
+// runs behind the API's layers, else the logger the pages were made with.
+func (p *Pages) logger(v *visit) *slog.Logger {
+	if api.RequestID(v.ctx()) != "" {
+		return api.Logger(v.ctx())
+	}
+	return p.log
 }

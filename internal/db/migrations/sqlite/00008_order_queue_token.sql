@@ -1,0 +1,2 @@
+-- +goose Up
+ALTER TABLE orders ADD COLUMN queue_token TEXT NOT NULL DEFAULT '';

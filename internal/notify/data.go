@@ -1,0 +1,171 @@
+package notify
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// OrderEvent is the payload of "order.created" and "order.paid" as the order
+// domain emits it.
+type OrderEvent struct {
+	OrderID string `json:"order_id"`
+	Event   struct {
+		ID       string    `json:"id"`
+		Name     string    `json:"name"`
+		StartsAt time.Time `json:"starts_at"`
+		EndsAt   time.Time `json:"ends_at"`
+		Timezone string    `json:"timezone"`
+		Venue    string    `json:"venue"`
+	} `json:"event"`
+	Buyer struct {
+		Name  string `json:"name"`
+		Email string `json:"email"`
+		Phone string `json:"phone"`
+	} `json:"buyer"`
+	Locale   string        `json:"locale"`
+	Total    int64         `json:"total"`
+	Currency string        `json:"currency"`
+	Tickets  []OrderTicket `json:"tickets"`
+}
+
+// OrderTicket is one ticket of an order event.
+type OrderTicket struct {
+	ID             string `json:"id"`
+	TicketTypeID   string `json:"ticket_type_id"`
+	TicketTypeName string `json:"ticket_type_name"`
+	AttendeeName   string `json:"attendee_name"`
+}
+
+// CancelEvent is the payload of "order.cancelled".
+type CancelEvent struct {
+	OrderID   string   `json:"order_id"`
+	EventID   string   `json:"event_id"`
+	TicketIDs []string `json:"ticket_ids"`
+}
+
+// ParticipationEvent is the part of "participation.created" that messages
+// use.
+type ParticipationEvent struct {
+	ParticipationID     string `json:"participation_id"`
+	ParticipationNumber string `json:"participation_number"`
+	CampaignID          string `json:"campaign_id"`
+	CampaignName        string `json:"campaign_name"`
+	Name                string `json:"name"`
+	Phone               string `json:"phone"`
+	Locale              string `json:"locale"`
+}
+
+// langOf picks the template language for a locale: English for "en…",
+// Korean otherwise (the default audience).
+func langOf(locale string) string {
+	if strings.HasPrefix(strings.ToLower(locale), "en") {
+		return "en"
+	}
+	return "ko"
+}
+
+// formatTime shows t in the event's time zone, as attendees read it.
+func formatTime(t time.Time, tz, lang string) string {
+	loc, err := time.LoadLocation(tz)
+	if err != nil || tz == "" {
+		loc = time.UTC
+	}
+	t = t.In(loc)
+	if lang == "ko" {
+		return t.Format("2006년 1월 2일 15:04") + " (" + t.Format("MST") + ")"
+	}
+	return t.Format("Mon, 2 Jan 2006 15:04") + " (" + t.Format("MST") + ")"
+}
+
+// formatMoney writes minor units with thousands separators. KRW and JPY have
+// no minor unit; other currencies are shown with two decimals.
+func formatMoney(amount int64, currency string) string {
+	neg := amount < 0
+	if neg {
+		amount = -amount
+	}
+	whole, frac := amount, int64(-1)
+	switch strings.ToUpper(currency) {
+	case "KRW", "JPY", "":
+	default:
+		whole, frac = amount/100, amount%100
+	}
+	s := strconv.FormatInt(whole, 10)
+	var sb strings.Builder
+	if neg {
+		sb.WriteByte('-')
+	}
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteRune(r)
+	}
+	if frac >= 0 {
+		fmt.Fprintf(&sb, ".%02d", frac)
+	}
+	if currency != "" {
+		sb.WriteString(" " + strings.ToUpper(currency))
+	}
+	return sb.String()
+}
+
+// orderData is what order templates see.
+func orderData(o *OrderEvent, lang, baseURL string) map[string]any {
+	tickets := make([]map[string]any, 0, len(o.Tickets))
+	var links []string
+	for _, t := range o.Tickets {
+		url := strings.TrimSuffix(baseURL, "/") + "/v1/public/tickets/" + t.ID + "/qr.png"
+		tickets = append(tickets, map[string]any{
+			"ID": t.ID, "TypeName": t.TicketTypeName, "AttendeeName": t.AttendeeName, "URL": url,
+		})
+		label := t.TicketTypeName
+		if t.AttendeeName != "" {
+			label += " (" + t.AttendeeName + ")"
+		}
+		links = append(links, "- "+label+": "+url)
+	}
+	return map[string]any{
+		"BuyerName":   o.Buyer.Name,
+		"EventName":   o.Event.Name,
+		"StartsAt":    formatTime(o.Event.StartsAt, o.Event.Timezone, lang),
+		"EndsAt":      formatTime(o.Event.EndsAt, o.Event.Timezone, lang),
+		"Timezone":    o.Event.Timezone,
+		"Venue":       o.Event.Venue,
+		"OrderID":     o.OrderID,
+		"Total":       formatMoney(o.Total, o.Currency),
+		"TicketCount": len(o.Tickets),
+		"TicketLinks": strings.Join(links, "\n"),
+		"Tickets":     tickets,
+	}
+}
+
+// participationData is what participation templates see.
+func participationData(p *ParticipationEvent) map[string]any {
+	return map[string]any{"Name": p.Name, "CampaignName": p.CampaignName, "ParticipationNumber": p.ParticipationNumber}
+}
+
+// sampleData is the data of previews and of the check at save time.
+func sampleData(kind, lang string) map[string]any {
+	if kind == KindParticipation {
+		p := &ParticipationEvent{Name: "홍길동", CampaignName: "Sample campaign", ParticipationNumber: "A-000123"}
+		if lang == "en" {
+			p.Name = "Alex Kim"
+		}
+		return participationData(p)
+	}
+	o := &OrderEvent{OrderID: "ord_sample", Total: 99000, Currency: "KRW", Locale: lang}
+	o.Event.Name = "Sample Conference 2026"
+	o.Event.StartsAt = time.Date(2026, 10, 15, 1, 0, 0, 0, time.UTC)
+	o.Event.EndsAt = o.Event.StartsAt.Add(8 * time.Hour)
+	o.Event.Timezone = "Asia/Seoul"
+	o.Event.Venue = "COEX Hall A, Seoul"
+	o.Buyer.Name = "홍길동"
+	if lang == "en" {
+		o.Buyer.Name = "Alex Kim"
+	}
+	o.Tickets = append(o.Tickets, OrderTicket{ID: "tkt_sample", TicketTypeID: "tty_sample", TicketTypeName: "VIP", AttendeeName: o.Buyer.Name})
+	return orderData(o, lang, "https://usher.example")
+}

@@ -1,0 +1,357 @@
+package notify_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/usher-events/usher/internal/api"
+	"github.com/usher-events/usher/internal/db"
+	"github.com/usher-events/usher/internal/db/dbtest"
+	"github.com/usher-events/usher/internal/fault"
+	"github.com/usher-events/usher/internal/job"
+	"github.com/usher-events/usher/internal/notify"
+	"github.com/usher-events/usher/internal/outbox"
+)
+
+// clock is a hand-moved clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// mailbox is an in-process SMTP server that keeps what it receives.
+type mailbox struct {
+	mu   sync.Mutex
+	mail []string
+	addr string
+}
+
+func (m *mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{box: m}, nil }
+
+type session struct{ box *mailbox }
+
+func (s *session) Mail(string, *smtp.MailOptions) error { return nil }
+func (s *session) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (s *session) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.box.mu.Lock()
+	defer s.box.mu.Unlock()
+	s.box.mail = append(s.box.mail, string(b))
+	return nil
+}
+func (s *session) Reset()        {}
+func (s *session) Logout() error { return nil }
+
+func startMailbox(t *testing.T) *mailbox {
+	t.Helper()
+	box := &mailbox{}
+	srv := smtp.NewServer(box)
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	box.addr = ln.Addr().String()
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return box
+}
+
+// count reports how many received mails contain s.
+func (m *mailbox) count(s string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, mail := range m.mail {
+		if strings.Contains(mail, s) {
+			n++
+		}
+	}
+	return n
+}
+
+func (m *mailbox) total() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.mail)
+}
+
+type fakePDF struct{}
+
+func (fakePDF) PDF(ctx context.Context, ticketID string) ([]byte, error) {
+	if _, ok := db.TenantFrom(ctx); !ok {
+		return nil, fault.New(fault.Internal, "unscoped")
+	}
+	return []byte("%PDF-1.4 fake " + ticketID), nil
+}
+
+// stack is one node's background work: a runner, a dispatcher and the
+// message service on a shared database.
+type stack struct {
+	runner   *job.Runner
+	dispatch *outbox.Dispatcher
+	notify   *notify.Service
+}
+
+func newStack(t *testing.T, conn *db.DB, clk *clock, mailer notify.Mailer) *stack {
+	t.Helper()
+	r := job.NewRunner(conn, job.Config{Now: clk.Now})
+	d := outbox.NewDispatcher(conn, r, outbox.DispatcherConfig{Now: clk.Now})
+	n := notify.NewService(conn, r, d, notify.Config{Mailer: mailer, Tickets: fakePDF{}, BaseURL: "https://usher.test", Now: clk.Now})
+	return &stack{runner: r, dispatch: d, notify: n}
+}
+
+// step does what the background loops do, once: read the outbox, run due jobs.
+func (s *stack) step(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.dispatch.DispatchOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.runner.RunDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const tenantID = "ten_notify"
+
+func emit(t *testing.T, conn *db.DB, kind, subject string, payload any, at time.Time) {
+	t.Helper()
+	err := conn.Write(db.WithTenant(context.Background(), tenantID), func(tx *db.Tx) error {
+		_, err := outbox.Emit(tx, kind, subject, payload, at)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func paidOrder(orderID string, start time.Time, locale string) map[string]any {
+	return map[string]any{
+		"order_id": orderID,
+		"event": map[string]any{"id": "evt_1", "name": "Usher Conf", "starts_at": start, "ends_at": start.Add(8 * time.Hour),
+			"timezone": "Asia/Seoul", "venue": "COEX"},
+		"buyer":    map[string]any{"name": "Kim Minji", "email": "minji@example.com", "phone": "+821012345678"},
+		"locale":   locale,
+		"total":    99000,
+		"currency": "KRW",
+		"tickets":  []map[string]any{{"id": "tkt_1", "ticket_type_id": "tty_1", "ticket_type_name": "VIP", "attendee_name": "Kim Minji"}},
+	}
+}
+
+func smtpMailer(t *testing.T, box *mailbox) notify.Mailer {
+	t.Helper()
+	m, err := notify.NewSMTP("smtp://"+box.addr+"?tls=none", "Usher <no-reply@usher.test>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestRemindersSentOnceAcrossRestart moves the clock past D-7, D-1 and D+1
+// and sees each message sent exactly once, with a restart in the middle.
+func TestRemindersSentOnceAcrossRestart(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		conn := dbtest.Open(t, d)
+		box := startMailbox(t)
+		now := time.Date(2026, 5, 1, 3, 0, 0, 0, time.UTC)
+		start := now.Add(10 * 24 * time.Hour)
+		clk := &clock{t: now}
+		node := newStack(t, conn, clk, smtpMailer(t, box))
+
+		emit(t, conn, "order.paid", "ord_1", paidOrder("ord_1", start, "en"), now)
+		node.step(t)
+		node.step(t)
+		if box.count("Payment received") != 1 || box.total() != 1 {
+			t.Fatalf("after payment: %d mails", box.total())
+		}
+
+		clk.Set(start.Add(-7*24*time.Hour + time.Minute))
+		node.step(t)
+		if box.count("One week to go") != 1 || box.total() != 2 {
+			t.Fatalf("after D-7: %d mails", box.total())
+		}
+
+		// Restart: a new node on the same database, with no memory.
+		node = newStack(t, conn, clk, smtpMailer(t, box))
+		node.step(t)
+		if box.total() != 2 {
+			t.Fatalf("restart resent: %d mails", box.total())
+		}
+
+		clk.Set(start.Add(-24*time.Hour + time.Minute))
+		node.step(t)
+		if box.count("See you tomorrow") != 1 || box.total() != 3 {
+			t.Fatalf("after D-1: %d mails", box.total())
+		}
+		if box.count("ticket-tkt_1.pdf") != 1 {
+			t.Fatal("the D-1 reminder has no PDF ticket")
+		}
+
+		clk.Set(start.Add(24*time.Hour + time.Minute))
+		node.step(t)
+		node = newStack(t, conn, clk, smtpMailer(t, box))
+		node.step(t)
+		if box.count("Thank you for coming") != 1 || box.total() != 4 {
+			t.Fatalf("after D+1: %d mails", box.total())
+		}
+		// Event start in the event's time zone (KST), not UTC.
+		if box.count("(KST)") != 3 { // all but the thank-you show the start
+			t.Fatalf("times not shown in the event's time zone")
+		}
+
+		list, err := node.notify.ListMessages(db.WithTenant(context.Background(), tenantID), notify.MessageFilter{}, api.PageParams{Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds := map[string]int{}
+		for _, m := range list.Body.Data {
+			if m.Status != notify.StatusSent || m.To != "minji@example.com" || m.SentAt == nil {
+				t.Errorf("message %+v", m)
+			}
+			kinds[m.Kind]++
+		}
+		for _, k := range []string{notify.KindPaymentReceived, notify.KindReminderD7, notify.KindReminderD1, notify.KindThankYouD1} {
+			if kinds[k] != 1 {
+				t.Errorf("%s sent %d times", k, kinds[k])
+			}
+		}
+	})
+}
+
+// TestCancelledOrderGetsNoReminders, and without SMTP messages land in the
+// development outbox.
+func TestCancelledOrderGetsNoReminders(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		conn := dbtest.Open(t, d)
+		now := time.Date(2026, 5, 1, 3, 0, 0, 0, time.UTC)
+		start := now.Add(10 * 24 * time.Hour)
+		clk := &clock{t: now}
+		node := newStack(t, conn, clk, nil)
+		emit(t, conn, "order.created", "ord_2", paidOrder("ord_2", start, "ko"), now)
+		emit(t, conn, "order.paid", "ord_2", paidOrder("ord_2", start, "ko"), now)
+		node.step(t)
+		emit(t, conn, "order.cancelled", "ord_2", map[string]any{"order_id": "ord_2", "event_id": "evt_1", "ticket_ids": []string{"tkt_1"}}, now)
+		node.step(t)
+		clk.Set(start.Add(48 * time.Hour))
+		node.step(t)
+
+		list, err := node.notify.ListMessages(db.WithTenant(context.Background(), tenantID), notify.MessageFilter{}, api.PageParams{Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Body.Data) != 2 {
+			t.Fatalf("want confirmation and payment only, got %+v", list.Body.Data)
+		}
+		for _, m := range list.Body.Data {
+			if m.Status != notify.StatusOutbox || m.Lang != "ko" || !strings.Contains(m.Body, "Kim Minji님") {
+				t.Errorf("outbox message %+v", m)
+			}
+		}
+	})
+}
+
+func TestTemplateValidationAndPreview(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		conn := dbtest.Open(t, d)
+		clk := &clock{t: time.Date(2026, 5, 1, 3, 0, 0, 0, time.UTC)}
+		s := newStack(t, conn, clk, nil).notify
+		ctx := db.WithTenant(context.Background(), tenantID)
+
+		for name, body := range map[string]string{
+			"unknown variable": "Hello {{.BuyerNmae}}",
+			"syntax":           "Hello {{.BuyerName",
+			"empty":            " ",
+		} {
+			_, err := s.SaveTemplate(ctx, notify.KindConfirmation, "en", "Hi", body)
+			if !fault.Is(err, fault.Validation) {
+				t.Errorf("%s: %v, want validation_failed", name, err)
+			}
+		}
+		if _, err := s.SaveTemplate(ctx, "bogus", "en", "Hi", "x"); !fault.Is(err, fault.Validation) {
+			t.Errorf("unknown kind: %v", err)
+		}
+
+		saved, err := s.SaveTemplate(ctx, notify.KindConfirmation, "en", "Order for {{.EventName}}", "Dear {{.BuyerName}}, see you at {{.Venue}}")
+		if err != nil || !saved.Custom {
+			t.Fatalf("save: %+v %v", saved, err)
+		}
+		subj, body, err := s.Preview(ctx, notify.KindConfirmation, "en", "", "")
+		if err != nil || subj != "Order for Sample Conference 2026" || body != "Dear Alex Kim, see you at COEX Hall A, Seoul" {
+			t.Fatalf("preview: %q %q %v", subj, body, err)
+		}
+		// Another tenant still sees the built-in template.
+		other, err := s.Template(db.WithTenant(context.Background(), "ten_other"), notify.KindConfirmation, "en")
+		if err != nil || other.Custom {
+			t.Fatalf("other tenant: %+v %v", other, err)
+		}
+		// Every built-in template renders on its sample data.
+		for _, k := range notify.Kinds {
+			for _, l := range notify.Langs {
+				if _, _, err := s.Preview(db.WithTenant(context.Background(), "ten_other"), k, l, "", ""); err != nil {
+					t.Errorf("built-in %s/%s: %v", k, l, err)
+				}
+			}
+		}
+	})
+}
+
+func TestHTTPSMS(t *testing.T) {
+	var got struct {
+		To           string            `json:"to"`
+		TemplateCode string            `json:"template_code"`
+		Vars         map[string]string `json:"vars"`
+	}
+	status := http.StatusOK
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Api-Key") != "secret" || r.Header.Get("Content-Type") != "application/json" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		json.NewDecoder(r.Body).Decode(&got)
+		w.WriteHeader(status)
+	}))
+	defer srv.Close()
+	p := &notify.HTTPSMS{URL: srv.URL, APIKey: "secret"}
+	ctx := context.Background()
+	if err := p.SendSMS(ctx, "+821012345678", "participation_confirmation", map[string]string{"ParticipationNumber": "A-7"}); err != nil {
+		t.Fatal(err)
+	}
+	if got.To != "+821012345678" || got.TemplateCode != "participation_confirmation" || got.Vars["ParticipationNumber"] != "A-7" {
+		t.Fatalf("provider got %+v", got)
+	}
+	status = http.StatusBadRequest
+	err := p.SendSMS(ctx, "+821012345678", "x", nil)
+	if err == nil || !job.IsPermanent(err) {
+		t.Fatalf("400: %v, want a permanent error", err)
+	}
+	status = http.StatusServiceUnavailable
+	err = p.SendSMS(ctx, "+821012345678", "x", nil)
+	if err == nil || job.IsPermanent(err) {
+		t.Fatalf("503: %v, want a retryable error", err)
+	}
+	if err := (&notify.HTTPSMS{URL: srv.URL, APIKey: "wrong"}).SendSMS(ctx, "+8210", "x", nil); err == nil {
+		t.Fatal("a rejected key was not an error")
+	}
+}

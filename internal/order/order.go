@@ -1,0 +1,217 @@
+// Package order owns orders: holding ticket quantities for a few minutes,
+// paying with the points wallet or by a manual transfer that staff mark,
+// staff verification for ticket types that need a proof, issuing tickets
+// through the ticket domain, cancelling with refunds, and the organizer's
+// lists, exports and imports.
+//
+// A hold is one order row in status "held" with an expiry: what a ticket
+// type has left is its quota minus the quantities of paid orders, of orders
+// waiting for verification and of unexpired holds, so an expired hold is
+// free the moment it expires, without a sweeper. Every writer that changes
+// how much is taken serializes on the ticket type (the single writer on
+// SQLite, a row lock on PostgreSQL), so that quotas hold under concurrency.
+package order
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/usher-events/usher/internal/db"
+	"github.com/usher-events/usher/internal/event"
+	"github.com/usher-events/usher/internal/wallet"
+)
+
+// Prefix starts every order id.
+const Prefix = "ord"
+
+// Statuses of an order as stored. An order that is held past its expiry is
+// shown as StatusExpired; it is never stored so, because nothing has to run
+// for it to expire.
+const (
+	StatusHeld                = "held"
+	StatusPendingVerification = "pending_verification"
+	StatusPaid                = "paid"
+	StatusCancelled           = "cancelled"
+	StatusRejected            = "rejected"
+	StatusExpired             = "expired"
+)
+
+// Payment methods.
+const (
+	MethodWallet = "wallet"
+	MethodManual = "manual"
+	// MethodImport marks orders created by an attendee import.
+	MethodImport = "import"
+)
+
+// TicketIssuer is what the order domain needs from the ticket domain. Both
+// methods run in the order's transaction, so a payment and its tickets, or
+// a cancellation and its revocations, commit together.
+type TicketIssuer interface {
+	// Issue creates one ticket per attendee in tx and returns them with their codes.
+	Issue(tx *db.Tx, in IssueRequest) ([]IssuedTicket, error)
+	// RevokeOrder puts the order's tickets on the event's revocation list in tx.
+	RevokeOrder(tx *db.Tx, orderID string) error
+}
+
+// IssueRequest asks for the tickets of a paid order.
+type IssueRequest struct {
+	OrderID, EventID           string
+	Items                      []IssueItem
+	EventStartsAt, EventEndsAt time.Time
+}
+
+// IssueItem is one attendee's ticket to issue.
+type IssueItem struct{ TicketTypeID, AttendeeName, AttendeeEmail string }
+
+// IssuedTicket is a ticket the ticket domain made.
+type IssuedTicket struct{ ID, Code, TicketTypeID string }
+
+// Buyer is who places an order and receives its messages.
+type Buyer struct {
+	Name  string `json:"name" minLength:"1" maxLength:"200"`
+	Email string `json:"email" format:"email" maxLength:"254"`
+	Phone string `json:"phone,omitempty" maxLength:"40"`
+}
+
+// Item is a quantity of one ticket type in an order.
+type Item struct {
+	TicketTypeID string `json:"ticket_type_id" db:"ticket_type_id"`
+	Quantity     int    `json:"quantity" db:"quantity"`
+	UnitPrice    int64  `json:"unit_price" db:"unit_price"`
+}
+
+// Attendee is the person one ticket of the order is for.
+type Attendee struct {
+	TicketTypeID string `json:"ticket_type_id"`
+	Name         string `json:"name"`
+	Email        string `json:"email,omitempty"`
+}
+
+// Ticket is a ticket issued for an order.
+type Ticket struct {
+	ID            string     `json:"id" db:"ticket_id"`
+	Code          string     `json:"code" db:"code" doc:"The exact text the ticket's QR encodes."`
+	TicketTypeID  string     `json:"ticket_type_id" db:"ticket_type_id"`
+	AttendeeName  string     `json:"attendee_name" db:"attendee_name"`
+	AttendeeEmail string     `json:"attendee_email,omitempty" db:"attendee_email"`
+	IssuedAt      time.Time  `json:"issued_at" db:"issued_at"`
+	RevokedAt     *time.Time `json:"revoked_at,omitempty" db:"revoked_at"`
+}
+
+// Order is a buyer's order for an event.
+type Order struct {
+	ID            string                `json:"id"`
+	EventID       string                `json:"event_id"`
+	CustomerID    *string               `json:"customer_id,omitempty"`
+	Status        string                `json:"status" enum:"held,pending_verification,paid,cancelled,rejected,expired"`
+	Buyer         Buyer                 `json:"buyer"`
+	Locale        string                `json:"locale"`
+	Total         int64                 `json:"total"`
+	Currency      string                `json:"currency"`
+	ExpiresAt     *time.Time            `json:"expires_at,omitempty" doc:"Until when a held order keeps its tickets."`
+	Items         []Item                `json:"items"`
+	Attendees     []Attendee            `json:"attendees"`
+	Sessions      []string              `json:"sessions"`
+	Answers       map[string]any        `json:"answers"`
+	Consents      []event.ConsentRecord `json:"consents"`
+	PaymentMethod *string               `json:"payment_method,omitempty" enum:"wallet,manual,import"`
+	PaidAt        *time.Time            `json:"paid_at,omitempty"`
+	CancelledAt   *time.Time            `json:"cancelled_at,omitempty"`
+	Tickets       []Ticket              `json:"tickets"`
+	CreatedAt     time.Time             `json:"created_at"`
+	UpdatedAt     time.Time             `json:"updated_at"`
+}
+
+// row is an order as stored.
+type row struct {
+	ID            string     `db:"id"`
+	EventID       string     `db:"event_id"`
+	CustomerID    *string    `db:"customer_id"`
+	Status        string     `db:"status"`
+	BuyerName     string     `db:"buyer_name"`
+	BuyerEmail    string     `db:"buyer_email"`
+	BuyerPhone    string     `db:"buyer_phone"`
+	Locale        string     `db:"locale"`
+	Total         int64      `db:"total"`
+	Currency      string     `db:"currency"`
+	ExpiresAt     *time.Time `db:"expires_at"`
+	Answers       string     `db:"answers"`
+	Attendees     string     `db:"attendees"`
+	PaymentMethod *string    `db:"payment_method"`
+	PaidAt        *time.Time `db:"paid_at"`
+	CancelledAt   *time.Time `db:"cancelled_at"`
+	CreatedAt     time.Time  `db:"created_at"`
+	UpdatedAt     time.Time  `db:"updated_at"`
+}
+
+const rowColumns = `id, event_id, customer_id, status, buyer_name, buyer_email, buyer_phone, locale, total, currency,
+	expires_at, answers, attendees, payment_method, paid_at, cancelled_at, created_at, updated_at`
+
+// expired reports whether a held order's hold has run out at now.
+func (r *row) expired(now time.Time) bool {
+	return r.Status == StatusHeld && r.ExpiresAt != nil && !now.Before(*r.ExpiresAt)
+}
+
+// order turns a row into the API's order, with its effective status.
+func (r *row) order(now time.Time) *Order {
+	o := &Order{
+		ID: r.ID, EventID: r.EventID, CustomerID: r.CustomerID, Status: r.Status,
+		Buyer: Buyer{Name: r.BuyerName, Email: r.BuyerEmail, Phone: r.BuyerPhone}, Locale: r.Locale,
+		Total: r.Total, Currency: r.Currency, ExpiresAt: r.ExpiresAt, PaymentMethod: r.PaymentMethod,
+		PaidAt: r.PaidAt, CancelledAt: r.CancelledAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		Items: []Item{}, Sessions: []string{}, Consents: []event.ConsentRecord{}, Tickets: []Ticket{},
+		Answers: map[string]any{}, Attendees: []Attendee{},
+	}
+	if r.expired(now) {
+		o.Status = StatusExpired
+	}
+	json.Unmarshal([]byte(r.Answers), &o.Answers)
+	json.Unmarshal([]byte(r.Attendees), &o.Attendees)
+	return o
+}
+
+// Deps are what the order service needs.
+type Deps struct {
+	DB      *db.DB
+	Events  *event.Service
+	Wallets *wallet.Service
+	// Tickets issues and revokes tickets; without it orders cannot be paid.
+	Tickets TicketIssuer
+	Now     func() time.Time
+}
+
+// Service holds the order domain's rules.
+type Service struct {
+	db      *db.DB
+	events  *event.Service
+	wallets *wallet.Service
+	tickets TicketIssuer
+	queue   QueueGate
+	now     func() time.Time
+}
+
+// QueueGate is the waiting room in front of orders.
+type QueueGate interface {
+	// CheckActive refuses an order unless the token is active for the
+	// event (when its waiting room is on).
+	CheckActive(ctx context.Context, eventID, token string) error
+	// Complete frees the token's slot once its purchase is paid.
+	Complete(ctx context.Context, token string) error
+}
+
+// UseQueue puts the waiting room in front of orders.
+func (s *Service) UseQueue(q QueueGate) { s.queue = q }
+
+// NewService returns the order service.
+func NewService(d Deps) *Service {
+	if d.Now == nil {
+		d.Now = func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+	}
+	return &Service{db: d.DB, events: d.Events, wallets: d.Wallets, tickets: d.Tickets, now: d.Now}
+}
+
+// UseTickets connects the ticket domain after construction, for wiring that
+// builds the ticket service later.
+func (s *Service) UseTickets(t TicketIssuer) { s.tickets = t }

@@ -1,0 +1,199 @@
+// Package report turns a campaign's aggregates into what an organizer hands
+// to a manager: JSON, CSV, XLSX, charts (PNG for the PDF, SVG for pages) and
+// a PDF with Korean text.
+package report
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/usher-events/usher/internal/campaign"
+	"github.com/usher-events/usher/internal/fault"
+)
+
+// DefaultFontPath is where Debian's fonts-nanum package puts NanumGothic.
+const DefaultFontPath = "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"
+
+// Source gives the aggregates of a campaign; the campaign service is one.
+type Source interface {
+	Stats(ctx context.Context, campaignID string) (*campaign.Stats, error)
+}
+
+// Config tunes the reports.
+type Config struct {
+	// FontPath is a TrueType font with Hangul (default DefaultFontPath).
+	FontPath string
+	// Location dates the file names and the PDF (default Asia/Seoul).
+	Location *time.Location
+}
+
+// Service renders reports.
+type Service struct {
+	src Source
+	cfg Config
+	now func() time.Time
+
+	fontOnce sync.Mutex
+	font     []byte
+}
+
+// NewService returns the report service.
+func NewService(src Source, now func() time.Time, cfg Config) *Service {
+	if cfg.FontPath == "" {
+		cfg.FontPath = DefaultFontPath
+	}
+	if cfg.Location == nil {
+		loc, err := time.LoadLocation("Asia/Seoul")
+		if err != nil {
+			loc = time.FixedZone("KST", 9*3600)
+		}
+		cfg.Location = loc
+	}
+	return &Service{src: src, cfg: cfg, now: now}
+}
+
+// loadFont reads the Korean font once it is first needed, so the server
+// starts (and serves JSON, CSV and XLSX) on a machine without it.
+func (s *Service) loadFont() ([]byte, error) {
+	s.fontOnce.Lock()
+	defer s.fontOnce.Unlock()
+	if s.font != nil {
+		return s.font, nil
+	}
+	b, err := os.ReadFile(s.cfg.FontPath)
+	if err != nil {
+		return nil, fault.Wrap(err, fault.FontUnavailable,
+			"the Korean font %s is missing: install the Debian package fonts-nanum (apt-get install fonts-nanum) or configure another NanumGothic.ttf path", s.cfg.FontPath)
+	}
+	if err := installChartFont(b); err != nil {
+		return nil, fault.Wrap(err, fault.FontUnavailable, "the font %s cannot be used for charts; install the Debian package fonts-nanum", s.cfg.FontPath)
+	}
+	s.font = b
+	return b, nil
+}
+
+// Stats returns the aggregates of a campaign.
+func (s *Service) Stats(ctx context.Context, campaignID string) (*campaign.Stats, error) {
+	return s.src.Stats(ctx, campaignID)
+}
+
+// File is a rendered report.
+type File struct {
+	Name        string
+	ContentType string
+	Body        []byte
+}
+
+// Render renders a campaign's report in a format: json, csv, xlsx or pdf.
+func (s *Service) Render(ctx context.Context, campaignID, format string) (*File, error) {
+	st, err := s.src.Stats(ctx, campaignID)
+	if err != nil {
+		return nil, err
+	}
+	base := "event_report_" + s.now().In(s.cfg.Location).Format("20060102")
+	switch format {
+	case "", "json":
+		b, err := json.Marshal(st)
+		return &File{Name: base + ".json", ContentType: "application/json", Body: b}, err
+	case "csv":
+		b, err := CSV(st)
+		return &File{Name: base + ".csv", ContentType: "text/csv; charset=utf-8", Body: b}, err
+	case "xlsx":
+		b, err := XLSX(st)
+		return &File{Name: base + ".xlsx", ContentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Body: b}, err
+	case "pdf":
+		font, err := s.loadFont()
+		if err != nil {
+			return nil, err
+		}
+		b, err := PDF(st, font, s.now().In(s.cfg.Location))
+		return &File{Name: base + ".pdf", ContentType: "application/pdf", Body: b}, err
+	}
+	return nil, fault.Field("format", "must be one of json, csv, xlsx, pdf")
+}
+
+// sections lists the breakdowns with their labels.
+func sections(st *campaign.Stats) []struct {
+	Key, Label string
+	Groups     []campaign.Group
+} {
+	return []struct {
+		Key, Label string
+		Groups     []campaign.Group
+	}{
+		{"school", "학교별 (by school)", st.BySchool},
+		{"department", "학과별 (by department)", st.ByDepartment},
+		{"channel", "채널별 (by channel)", st.ByChannel},
+		{"hour", "시간대별 (by hour, UTC)", st.ByHour},
+	}
+}
+
+// CSV renders the report as CSV: the totals, then one row per group. It
+// starts with a UTF-8 byte order mark so that spreadsheet programs read
+// Korean names correctly.
+func CSV(st *campaign.Stats) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString("\uFEFF")
+	w := csv.NewWriter(&buf)
+	w.Write([]string{"section", "key", "name", "participants", "successes", "failures", "gifts_sent"})
+	w.Write([]string{"total", st.CampaignID, st.CampaignName, strconv.Itoa(st.Participants), strconv.Itoa(st.Successes), strconv.Itoa(st.Failures), strconv.Itoa(st.GiftsSent)})
+	for _, sec := range sections(st) {
+		for _, g := range sec.Groups {
+			w.Write([]string{sec.Key, g.Key, g.Name, strconv.Itoa(g.Participants), strconv.Itoa(g.Successes), strconv.Itoa(g.Failures), strconv.Itoa(g.GiftsSent)})
+		}
+	}
+	w.Flush()
+	return buf.Bytes(), w.Error()
+}
+
+// XLSX renders the report as a workbook: a summary sheet and one sheet per
+// breakdown.
+func XLSX(st *campaign.Stats) ([]byte, error) {
+	f := excelize.NewFile()
+	defer f.Close()
+	sum := "Summary"
+	f.SetSheetName("Sheet1", sum)
+	rows := [][]any{
+		{"캠페인 (campaign)", st.CampaignName},
+		{"참가자 (participants)", st.Participants},
+		{"성공 (successes)", st.Successes},
+		{"실패 (failures)", st.Failures},
+		{"경품 발송 (gifts sent)", st.GiftsSent},
+		{"생성 (generated)", st.GeneratedAt.Format(time.RFC3339)},
+	}
+	for i, r := range rows {
+		if err := f.SetSheetRow(sum, "A"+strconv.Itoa(i+1), &r); err != nil {
+			return nil, err
+		}
+	}
+	for _, sec := range sections(st) {
+		name := sec.Key
+		if _, err := f.NewSheet(name); err != nil {
+			return nil, err
+		}
+		head := []any{"key", "name", "participants", "successes", "failures", "gifts_sent"}
+		if err := f.SetSheetRow(name, "A1", &head); err != nil {
+			return nil, err
+		}
+		for i, g := range sec.Groups {
+			r := []any{g.Key, g.Name, g.Participants, g.Successes, g.Failures, g.GiftsSent}
+			if err := f.SetSheetRow(name, "A"+strconv.Itoa(i+2), &r); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		return nil, fmt.Errorf("xlsx: %w", err)
+	}
+	return buf.Bytes(), nil
+}

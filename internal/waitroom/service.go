@@ -1,0 +1,402 @@
+package waitroom
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"log/slog"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/usher-events/usher/internal/db"
+	"github.com/usher-events/usher/internal/fault"
+)
+
+// Statuses of a queue token.
+const (
+	StatusWaiting = "waiting"
+	StatusActive  = "active"
+	StatusExpired = "expired"
+)
+
+// advanceEvery is how stale a node's copy of a room's frontier may get
+// before a status check advances it; it bounds the shared-state traffic to
+// a few operations per second per node, whatever the polling load.
+const advanceEvery = 100 * time.Millisecond
+
+// EventLookup checks that an event exists in the tenant of ctx.
+type EventLookup interface {
+	Exists(ctx context.Context, eventID string) error
+}
+
+// Service runs the waiting rooms.
+type Service struct {
+	db     *db.DB
+	store  store
+	sign   signer
+	perm   []byte
+	now    func() time.Time
+	log    *slog.Logger
+	events EventLookup
+
+	mu    sync.Mutex
+	cache map[string]*roomCache
+}
+
+type roomCache struct {
+	cfg     Config
+	cfgAt   time.Time
+	st      state
+	counts  counts
+	stateAt time.Time
+}
+
+// Deps are the Service's collaborators.
+type Deps struct {
+	DB *db.DB
+	// Redis, when set, shares the rooms between nodes.
+	Redis  *redis.Client
+	Events EventLookup
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// NewService loads the installation's token key.
+func NewService(ctx context.Context, d Deps) (*Service, error) {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	key, err := d.DB.Secret(ctx, "waitroom_hmac", 32, d.Now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	var st store = newMemoryStore()
+	if d.Redis != nil {
+		st = newRedisStore(d.Redis)
+	}
+	return &Service{
+		db: d.DB, store: st, sign: signer{key: key}, perm: key, now: d.Now, log: d.Logger,
+		events: d.Events, cache: map[string]*roomCache{},
+	}, nil
+}
+
+// Validate checks a configuration.
+func (c *Config) Validate() error {
+	var chk fault.Check
+	chk.Add(c.AdmitPerMinute < 1, "admit_per_minute", "must be at least 1")
+	chk.Add(c.MaxActive < 1, "max_active", "must be at least 1")
+	chk.Add(c.ActiveTTL < 10 || c.ActiveTTL > 86400, "active_ttl_seconds", "must be between 10 and 86400")
+	return chk.Err()
+}
+
+// Configure sets an event's waiting room (tenant of ctx).
+func (s *Service) Configure(ctx context.Context, eventID string, c Config) (*Config, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.events.Exists(ctx, eventID); err != nil {
+		return nil, err
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	if c.OpensAt.IsZero() {
+		// Keep an earlier opening; a new room opens now.
+		if prev, err := s.config(ctx, eventID); err == nil && !prev.OpensAt.IsZero() {
+			c.OpensAt = prev.OpensAt
+		} else {
+			c.OpensAt = now
+		}
+	}
+	c.OpensAt = c.OpensAt.UTC().Truncate(time.Millisecond)
+	err := s.db.Write(ctx, func(tx *db.Tx) error {
+		_, err := tx.Exec(`INSERT INTO waiting_rooms (tenant_id, event_id, enabled, admit_per_minute, max_active, active_ttl_seconds, opens_at, updated_at)
+			VALUES (@tenant, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (event_id) DO UPDATE SET enabled = excluded.enabled, admit_per_minute = excluded.admit_per_minute,
+				max_active = excluded.max_active, active_ttl_seconds = excluded.active_ttl_seconds, opens_at = excluded.opens_at,
+				updated_at = excluded.updated_at
+			WHERE waiting_rooms.tenant_id = @tenant`,
+			eventID, c.Enabled, c.AdmitPerMinute, c.MaxActive, c.ActiveTTL, c.OpensAt, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.setConfig(ctx, eventID, c); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	delete(s.cache, eventID)
+	s.mu.Unlock()
+	return &c, nil
+}
+
+// config returns an event's room configuration from the node's copy, the
+// shared store, or (once, after a restart) the database. An event without a
+// room has a disabled one.
+func (s *Service) config(ctx context.Context, eventID string) (Config, error) {
+	now := s.now()
+	s.mu.Lock()
+	rc := s.cache[eventID]
+	if rc != nil && now.Sub(rc.cfgAt) < time.Second {
+		c := rc.cfg
+		s.mu.Unlock()
+		return c, nil
+	}
+	s.mu.Unlock()
+	c, ok, err := s.store.config(ctx, eventID)
+	if err != nil {
+		return Config{}, err
+	}
+	if !ok {
+		err := s.db.Read(ctx, func(tx *db.Tx) error {
+			return tx.Global().Get(&c, `SELECT enabled, admit_per_minute, max_active, active_ttl_seconds, opens_at FROM waiting_rooms WHERE event_id = ?`, eventID)
+		})
+		switch {
+		case fault.Is(err, fault.NotFound):
+			c = Config{}
+		case err != nil:
+			return Config{}, err
+		}
+		if err := s.store.setConfig(ctx, eventID, c); err != nil {
+			return Config{}, err
+		}
+	}
+	s.mu.Lock()
+	if rc = s.cache[eventID]; rc == nil {
+		rc = &roomCache{}
+		s.cache[eventID] = rc
+	}
+	rc.cfg, rc.cfgAt = c, now
+	s.mu.Unlock()
+	return c, nil
+}
+
+// snapshot returns the room's frontier state, advancing it when the node's
+// copy is older than advanceEvery or does not know the token yet (its
+// arrival came after the copy was taken).
+func (s *Service) snapshot(ctx context.Context, eventID string, cfg Config, t *Token) (state, counts, error) {
+	now := s.now()
+	s.mu.Lock()
+	rc := s.cache[eventID]
+	if rc != nil && !rc.stateAt.IsZero() && now.Sub(rc.stateAt) < advanceEvery && rc.counts.knows(t) {
+		st, c := rc.st, rc.counts
+		s.mu.Unlock()
+		return st, c, nil
+	}
+	s.mu.Unlock()
+	c, err := s.store.counts(ctx, eventID)
+	if err != nil {
+		return state{}, counts{}, err
+	}
+	st, err := s.store.update(ctx, eventID, func(st *state, completed func(int64) int64) {
+		st.advance(cfg, now, c, completed)
+	})
+	if err != nil {
+		return state{}, counts{}, err
+	}
+	s.mu.Lock()
+	if rc = s.cache[eventID]; rc != nil {
+		rc.st, rc.counts, rc.stateAt = st, c, now
+	}
+	s.mu.Unlock()
+	return st, c, nil
+}
+
+// Status is what a buyer sees of their place.
+type Status struct {
+	Token      string     `json:"token,omitempty"`
+	EventID    string     `json:"event_id"`
+	Status     string     `json:"status" enum:"waiting,active,expired"`
+	Position   int64      `json:"position" doc:"People ahead; 0 once admitted, and before the opening (when places are not drawn yet)."`
+	ETASeconds int64      `json:"eta_seconds" doc:"Estimated seconds until admission."`
+	OpensAt    *time.Time `json:"opens_at,omitempty" doc:"When the sale opens, while it has not."`
+	ExpiresAt  *time.Time `json:"expires_at,omitempty" doc:"When an active token stops working."`
+}
+
+// Join queues an arrival for the event, or returns the token the client
+// already has. client identifies the browser or customer (may be "").
+func (s *Service) Join(ctx context.Context, eventID, client string) (*Status, error) {
+	cfg, err := s.config(ctx, eventID)
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.Enabled {
+		if err := s.publicEventExists(ctx, eventID); err != nil {
+			return nil, err
+		}
+	}
+	now := s.now()
+	pre := cfg.Enabled && now.Before(cfg.OpensAt)
+	token, err := s.store.join(ctx, eventID, client, pre, func(seq int64) string {
+		return s.sign.sign(Token{EventID: eventID, Seq: seq, Pre: pre, Joined: now.Unix()})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Status(ctx, token)
+}
+
+// publicEventExists keeps a room-less join from minting tokens for events
+// that do not exist.
+func (s *Service) publicEventExists(ctx context.Context, eventID string) error {
+	var n int
+	err := s.db.Read(ctx, func(tx *db.Tx) error {
+		return tx.Global().Get(&n, `SELECT count(*) FROM events WHERE id = ? AND status <> 'draft'`, eventID)
+	})
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fault.New(fault.NotFound, "no event %q", eventID)
+	}
+	return nil
+}
+
+// Status reports where a token stands.
+func (s *Service) Status(ctx context.Context, raw string) (*Status, error) {
+	t, err := s.sign.parse(raw)
+	if err != nil {
+		return nil, fault.Wrap(err, fault.NotFound, "no such queue token")
+	}
+	cfg, err := s.config(ctx, t.EventID)
+	if err != nil {
+		return nil, err
+	}
+	out := &Status{Token: raw, EventID: t.EventID}
+	if !cfg.Enabled {
+		out.Status = StatusActive
+		return out, nil
+	}
+	now := s.now()
+	if now.Before(cfg.OpensAt) {
+		out.Status = StatusWaiting
+		opens := cfg.OpensAt
+		out.OpensAt = &opens
+		out.ETASeconds = int64(math.Ceil(cfg.OpensAt.Sub(now).Seconds()))
+		return out, nil
+	}
+	st, c, err := s.snapshot(ctx, t.EventID, cfg, &t)
+	if err != nil {
+		return nil, err
+	}
+	r := rank(t.Seq, t.Pre, c, s.shuffler(t.EventID))
+	if r > st.F {
+		out.Status = StatusWaiting
+		out.Position = r - st.F
+		if rate := st.rate(cfg, now); rate > 0 {
+			out.ETASeconds = int64(math.Ceil(float64(out.Position) / rate))
+		}
+		return out, nil
+	}
+	at, ok := st.admittedAt(r)
+	expires := time.UnixMilli(at).Add(cfg.ttl()).UTC()
+	if !ok || !now.Before(expires) {
+		out.Status = StatusExpired
+		return out, nil
+	}
+	// Only admitted tokens get here, so the extra lookup is rare.
+	done, err := s.store.finished(ctx, t.EventID, strconv.FormatInt(r, 10))
+	if err != nil {
+		return nil, err
+	}
+	if done {
+		out.Status = StatusExpired
+		return out, nil
+	}
+	out.Status = StatusActive
+	out.ExpiresAt = &expires
+	return out, nil
+}
+
+func (s *Service) shuffler(eventID string) func(seq, n int64) int64 {
+	m := hmac.New(sha256.New, s.perm)
+	m.Write([]byte("shuffle:" + eventID))
+	p := permutation{key: m.Sum(nil)}
+	return p.at
+}
+
+// CheckActive is the gate in front of orders: while the event's room is on,
+// only an active token of that event may order.
+func (s *Service) CheckActive(ctx context.Context, eventID, token string) error {
+	cfg, err := s.config(ctx, eventID)
+	if err != nil || !cfg.Enabled {
+		return err
+	}
+	if token == "" {
+		return fault.New(fault.QueueTokenRequired, "this sale has a waiting room: join the queue and order with its token")
+	}
+	st, err := s.Status(ctx, token)
+	if err != nil || st.EventID != eventID {
+		return fault.New(fault.QueueTokenInvalid, "the queue token is not valid for this event")
+	}
+	if st.Status != StatusActive {
+		return fault.New(fault.QueueTokenInvalid, "the queue token is %s, not active", st.Status)
+	}
+	return nil
+}
+
+// Complete frees the token's active slot once its purchase is done, so the
+// next buyer is admitted without waiting for the token to expire.
+func (s *Service) Complete(ctx context.Context, token string) error {
+	t, err := s.sign.parse(token)
+	if err != nil {
+		return nil
+	}
+	cfg, err := s.config(ctx, t.EventID)
+	if err != nil || !cfg.Enabled {
+		return err
+	}
+	st, c, err := s.snapshot(ctx, t.EventID, cfg, &t)
+	if err != nil {
+		return err
+	}
+	r := rank(t.Seq, t.Pre, c, s.shuffler(t.EventID))
+	at, ok := st.admittedAt(r)
+	if !ok {
+		return nil
+	}
+	if err := s.store.complete(ctx, t.EventID, at, strconv.FormatInt(r, 10)); err != nil {
+		return err
+	}
+	// The freed slot should admit the next buyer on this node's next check.
+	s.mu.Lock()
+	if rc := s.cache[t.EventID]; rc != nil {
+		rc.stateAt = time.Time{}
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// Room is an event's room as the organizer sees it.
+type Room struct {
+	Config
+	Joined   int64 `json:"joined" doc:"Arrivals so far."`
+	Admitted int64 `json:"admitted" doc:"Ranks admitted so far (the frontier)."`
+}
+
+// Room returns an event's room configuration and counts (tenant of ctx).
+func (s *Service) Room(ctx context.Context, eventID string) (*Room, error) {
+	if err := s.events.Exists(ctx, eventID); err != nil {
+		return nil, err
+	}
+	cfg, err := s.config(ctx, eventID)
+	if err != nil {
+		return nil, err
+	}
+	out := &Room{Config: cfg}
+	if !cfg.Enabled {
+		return out, nil
+	}
+	st, c, err := s.snapshot(ctx, eventID, cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	out.Joined, out.Admitted = c.total(), st.F
+	return out, nil
+}
