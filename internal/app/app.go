@@ -157,7 +157,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		notifyCfg.Mailer = mailer
 	}
 	a.notify = notify.NewService(conn, a.jobs, a.dispatch, notifyCfg)
-	a.pages, err = web.New(web.Config{SecureCookies: cfg.SecureCookies}, a.tenants, log)
+	a.pages, err = web.New(web.Config{SecureCookies: cfg.SecureCookies}, web.Deps{Tenants: a.tenants, Logger: log})
 	if err != nil {
 		a.Close(ctx)
 		return nil, err

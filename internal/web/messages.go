@@ -4,7 +4,11 @@ package web
 // by page or purpose; values may hold fmt verbs filled by the template.
 // A test checks that both languages have the same keys and that every key
 // a template names exists.
-var catalogs = map[string]map[string]string{
+var catalogs = mergeCatalogs(shellCatalog, eventCatalog, campaignCatalog)
+
+// shellCatalog holds the texts of the shell's own pages; each page group
+// keeps its texts in messages_<group>.go.
+var shellCatalog = map[string]map[string]string{
 	"ko": {
 		"lang.label": "언어",
 		"lang.ko":    "한국어",
@@ -275,4 +279,24 @@ var catalogs = map[string]map[string]string{
 		"err.field.role":          "Choose a role from the list.",
 		"err.field.lang":          "That language is not supported.",
 	},
+}
+
+// mergeCatalogs joins the page groups' catalogs; a key defined twice is a
+// programming error caught at start.
+func mergeCatalogs(parts ...map[string]map[string]string) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, part := range parts {
+		for lang, msgs := range part {
+			if out[lang] == nil {
+				out[lang] = map[string]string{}
+			}
+			for k, v := range msgs {
+				if _, dup := out[lang][k]; dup {
+					panic("web: message key defined twice: " + lang + "/" + k)
+				}
+				out[lang][k] = v
+			}
+		}
+	}
+	return out
 }

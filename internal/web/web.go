@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,9 +36,17 @@ type Config struct {
 	SecureCookies bool
 }
 
+// Deps are the services the pages call. Page groups add the services they
+// need here.
+type Deps struct {
+	Tenants *tenant.Service
+	Logger  *slog.Logger
+}
+
 // Pages serves the web pages.
 type Pages struct {
 	cfg     Config
+	deps    Deps
 	tenants *tenant.Service
 	log     *slog.Logger
 	pages   map[string]*template.Template
@@ -46,22 +55,24 @@ type Pages struct {
 }
 
 // pageNames are the templates under templates/, each rendered inside
-// layout.html.
-var pageNames = []string{
+// layout.html: the shell's own, then each page group's (declared in the
+// group's pages_<group>.go file).
+var pageNames = slices.Concat([]string{
 	"signup", "login", "invite", "invite_invalid", "dashboard", "soon",
 	"users", "api_keys", "problem",
-}
+}, eventPageNames, campaignPageNames)
 
 // New parses the templates and prepares the static files.
-func New(cfg Config, tenants *tenant.Service, log *slog.Logger) (*Pages, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+func New(cfg Config, d Deps) (*Pages, error) {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
 	}
+	tenants, log := d.Tenants, d.Logger
 	a, err := loadAssets()
 	if err != nil {
 		return nil, err
 	}
-	p := &Pages{cfg: cfg, tenants: tenants, log: log, assets: a, pages: map[string]*template.Template{},
+	p := &Pages{cfg: cfg, deps: d, tenants: tenants, log: log, assets: a, pages: map[string]*template.Template{},
 		origins: http.NewCrossOriginProtection()}
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
