@@ -100,6 +100,7 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{[]string{"serve", "--addr", "nonsense"}, nil, "--addr"},
 		{[]string{"serve", "--database-url", "mysql://x"}, nil, "--database-url"},
+		{[]string{"serve", "--public-url", "tickets.example.com"}, nil, "--public-url"},
 		{[]string{"serve"}, map[string]string{"USHER_REDIS_URL": "http://x"}, "--redis-url"},
 		{[]string{"migrate", "--database-url", "::"}, nil, "--database-url"},
 		{[]string{"frobnicate"}, nil, "unexpected argument"},

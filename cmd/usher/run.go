@@ -54,6 +54,7 @@ type serveCmd struct {
 	Addr string `help:"Address to listen on." default:"127.0.0.1:8080"`
 	dbFlags
 	RedisURL      string `help:"A redis:// URL for state shared by several nodes." placeholder:"URL"`
+	PublicURL     string `help:"The address people reach this server at, for links in messages and QR codes (default http://<addr>)." placeholder:"URL"`
 	TrustProxy    bool   `help:"Take client addresses from X-Forwarded-For (behind a load balancer)."`
 	SecureCookies bool   `help:"Mark page cookies Secure (when served over HTTPS)."`
 	FontPath      string `help:"NanumGothic.ttf for PDF tickets (Debian's fonts-nanum); searched in the usual places when empty." placeholder:"FILE"`
@@ -67,6 +68,12 @@ func (c *serveCmd) validate() error {
 	}
 	if err := c.dbFlags.validate(); err != nil {
 		return err
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return errors.New("--public-url must look like https://tickets.example.com")
+		}
 	}
 	if c.RedisURL != "" {
 		u, err := url.Parse(c.RedisURL)
@@ -83,7 +90,7 @@ func (c *serveCmd) run(ctx context.Context, log *slog.Logger, ready func(string)
 	}
 	a, err := app.New(ctx, app.Config{
 		Addr: c.Addr, DataDir: c.DataDir, DatabaseURL: c.DatabaseURL, RedisURL: c.RedisURL,
-		TrustProxy: c.TrustProxy, SecureCookies: c.SecureCookies, Version: version, FontPath: c.FontPath,
+		PublicURL: c.PublicURL, TrustProxy: c.TrustProxy, SecureCookies: c.SecureCookies, Version: version, FontPath: c.FontPath,
 		SMTPURL: c.SMTPURL, MailFrom: c.MailFrom,
 	}, log)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -43,6 +44,9 @@ type Config struct {
 	DatabaseURL string
 	// RedisURL is a redis:// URL for state shared across nodes; optional.
 	RedisURL string
+	// PublicURL is the address people reach the server at (https://tickets.example.com),
+	// for links in messages and QR codes; default http://<Addr>.
+	PublicURL string
 	// TrustProxy takes client addresses from X-Forwarded-For.
 	TrustProxy bool
 	// SecureCookies marks page cookies Secure (set it behind HTTPS).
@@ -57,6 +61,14 @@ type Config struct {
 	SMTPURL string
 	// MailFrom is the sender of email, "Name <address>" or an address.
 	MailFrom string
+}
+
+// publicURL is the base of links that leave the server.
+func (c Config) publicURL() string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	return "http://" + c.Addr
 }
 
 // App is a built server with its dependencies.
@@ -142,12 +154,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	a.orders.UseQueue(a.rooms)
 	a.limiter = limiter
-	a.campaigns = campaign.NewService(conn, a.now, limiter, campaign.Config{PublicURL: "http://" + cfg.Addr})
+	a.campaigns = campaign.NewService(conn, a.now, limiter, campaign.Config{PublicURL: cfg.publicURL()})
 	a.reports = report.NewService(a.campaigns, a.now, report.Config{})
 	// Messages and jobs: built here, started by Serve.
 	a.jobs = job.NewRunner(conn, job.Config{Now: a.now, Logger: log})
 	a.dispatch = outbox.NewDispatcher(conn, a.jobs, outbox.DispatcherConfig{Now: a.now, Logger: log})
-	notifyCfg := notify.Config{Tickets: a.tickets, BaseURL: "http://" + cfg.Addr, Now: a.now, Logger: log}
+	notifyCfg := notify.Config{Tickets: a.tickets, BaseURL: cfg.publicURL(), Now: a.now, Logger: log}
 	if cfg.SMTPURL != "" {
 		mailer, err := notify.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
 		if err != nil {
