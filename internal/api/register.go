@@ -124,3 +124,19 @@ func DecodeCursor(c string) (string, error) {
 	}
 	return string(b), nil
 }
+
+// Keyset finishes a list query whose conditions are written: it adds
+// "AND <key> < ?" for the page's cursor and "ORDER BY <key> DESC LIMIT ?"
+// (one more than the limit, so that NewList can tell whether a next page
+// exists). key is the column of the items' time-ordered ids.
+func (p PageParams) Keyset(q, key string, args ...any) (string, []any, error) {
+	after, err := DecodeCursor(p.Cursor)
+	if err != nil {
+		return "", nil, err
+	}
+	if after != "" {
+		q += ` AND ` + key + ` < ?`
+		args = append(args, after)
+	}
+	return q + ` ORDER BY ` + key + ` DESC LIMIT ?`, append(args, p.Limit+1), nil
+}

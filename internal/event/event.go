@@ -148,21 +148,12 @@ func (s *Service) EventTx(tx *db.Tx, eventID string) (*Event, error) {
 
 // List returns the tenant's events, newest first.
 func (s *Service) List(ctx context.Context, page api.PageParams) (*api.List[Event], error) {
-	after, err := api.DecodeCursor(page.Cursor)
+	q, args, err := page.Keyset(`SELECT `+columns+` FROM events WHERE tenant_id = @tenant`, "id")
 	if err != nil {
 		return nil, err
 	}
 	var events []Event
-	err = s.db.Read(ctx, func(tx *db.Tx) error {
-		q := `SELECT ` + columns + ` FROM events WHERE tenant_id = @tenant`
-		args := []any{}
-		if after != "" {
-			q += ` AND id < ?`
-			args = append(args, after)
-		}
-		q += ` ORDER BY id DESC LIMIT ?`
-		return tx.Select(&events, q, append(args, page.Limit+1)...)
-	})
+	err = s.db.Read(ctx, func(tx *db.Tx) error { return tx.Select(&events, q, args...) })
 	if err != nil {
 		return nil, err
 	}

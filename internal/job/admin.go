@@ -10,21 +10,12 @@ import (
 
 // ListDead returns the dead letters of the tenant of ctx, newest first.
 func (r *Runner) ListDead(ctx context.Context, page api.PageParams) (*api.List[Job], error) {
-	after, err := api.DecodeCursor(page.Cursor)
+	q, args, err := page.Keyset(`SELECT `+jobColumns+` FROM jobs WHERE tenant_id = @tenant AND status = 'dead'`, "id")
 	if err != nil {
 		return nil, err
 	}
 	var rows []jobRow
-	err = r.db.Read(ctx, func(tx *db.Tx) error {
-		q := `SELECT ` + jobColumns + ` FROM jobs WHERE tenant_id = @tenant AND status = 'dead'`
-		args := []any{}
-		if after != "" {
-			q += ` AND id < ?`
-			args = append(args, after)
-		}
-		q += ` ORDER BY id DESC LIMIT ?`
-		return tx.Select(&rows, q, append(args, page.Limit+1)...)
-	})
+	err = r.db.Read(ctx, func(tx *db.Tx) error { return tx.Select(&rows, q, args...) })
 	if err != nil {
 		return nil, err
 	}

@@ -117,30 +117,23 @@ type MessageFilter struct {
 
 // ListMessages returns the tenant's messages, newest first.
 func (s *Service) ListMessages(ctx context.Context, f MessageFilter, page api.PageParams) (*api.List[Message], error) {
-	after, err := api.DecodeCursor(page.Cursor)
+	q := `SELECT id, kind, lang, channel, to_addr, subject, body, status, subject_id, last_error, created_at, sent_at
+		FROM messages WHERE tenant_id = @tenant`
+	var args []any
+	if f.Status != "" {
+		q += ` AND status = ?`
+		args = append(args, f.Status)
+	}
+	if f.Kind != "" {
+		q += ` AND kind = ?`
+		args = append(args, f.Kind)
+	}
+	q, args, err := page.Keyset(q, "id", args...)
 	if err != nil {
 		return nil, err
 	}
 	var msgs []Message
-	err = s.db.Read(ctx, func(tx *db.Tx) error {
-		q := `SELECT id, kind, lang, channel, to_addr, subject, body, status, subject_id, last_error, created_at, sent_at
-			FROM messages WHERE tenant_id = @tenant`
-		args := []any{}
-		if after != "" {
-			q += ` AND id < ?`
-			args = append(args, after)
-		}
-		if f.Status != "" {
-			q += ` AND status = ?`
-			args = append(args, f.Status)
-		}
-		if f.Kind != "" {
-			q += ` AND kind = ?`
-			args = append(args, f.Kind)
-		}
-		q += ` ORDER BY id DESC LIMIT ?`
-		return tx.Select(&msgs, q, append(args, page.Limit+1)...)
-	})
+	err = s.db.Read(ctx, func(tx *db.Tx) error { return tx.Select(&msgs, q, args...) })
 	if err != nil {
 		return nil, err
 	}

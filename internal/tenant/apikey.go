@@ -67,22 +67,13 @@ func (s *Service) CreateAPIKey(ctx context.Context, name string, role api.Role) 
 
 // ListAPIKeys lists the tenant's keys that are not revoked, newest first.
 func (s *Service) ListAPIKeys(ctx context.Context, page api.PageParams) (*api.List[APIKey], error) {
-	after, err := api.DecodeCursor(page.Cursor)
+	q, args, err := page.Keyset(`SELECT id, name, role, hint, created_by, created_at, last_used_at, revoked_at FROM api_keys
+		WHERE tenant_id = @tenant AND revoked_at IS NULL`, "id")
 	if err != nil {
 		return nil, err
 	}
 	var keys []APIKey
-	err = s.db.Read(ctx, func(tx *db.Tx) error {
-		q := `SELECT id, name, role, hint, created_by, created_at, last_used_at, revoked_at FROM api_keys
-			WHERE tenant_id = @tenant AND revoked_at IS NULL`
-		args := []any{}
-		if after != "" {
-			q += ` AND id < ?`
-			args = append(args, after)
-		}
-		q += ` ORDER BY id DESC LIMIT ?`
-		return tx.Select(&keys, q, append(args, page.Limit+1)...)
-	})
+	err = s.db.Read(ctx, func(tx *db.Tx) error { return tx.Select(&keys, q, args...) })
 	if err != nil {
 		return nil, err
 	}

@@ -54,21 +54,12 @@ func (s *Service) User(ctx context.Context, userID string) (*User, error) {
 
 // ListUsers lists the tenant's users, newest first.
 func (s *Service) ListUsers(ctx context.Context, page api.PageParams) (*api.List[User], error) {
-	after, err := api.DecodeCursor(page.Cursor)
+	q, args, err := page.Keyset(`SELECT id, tenant_id, email, name, role, created_at FROM users WHERE tenant_id = @tenant AND removed_at IS NULL`, "id")
 	if err != nil {
 		return nil, err
 	}
 	var users []User
-	err = s.db.Read(ctx, func(tx *db.Tx) error {
-		q := `SELECT id, tenant_id, email, name, role, created_at FROM users WHERE tenant_id = @tenant AND removed_at IS NULL`
-		args := []any{}
-		if after != "" {
-			q += ` AND id < ?`
-			args = append(args, after)
-		}
-		q += ` ORDER BY id DESC LIMIT ?`
-		return tx.Select(&users, q, append(args, page.Limit+1)...)
-	})
+	err = s.db.Read(ctx, func(tx *db.Tx) error { return tx.Select(&users, q, args...) })
 	if err != nil {
 		return nil, err
 	}

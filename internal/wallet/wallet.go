@@ -174,26 +174,19 @@ func (s *Service) CustomerTx(tx *db.Tx, customerID string) (*Customer, error) {
 // ListCustomers returns the tenant's customers, newest first, optionally
 // only those whose name or email contains q.
 func (s *Service) ListCustomers(ctx context.Context, q string, page api.PageParams) (*api.List[Customer], error) {
-	after, err := api.DecodeCursor(page.Cursor)
+	query := `SELECT ` + customerColumns + ` FROM customers c JOIN wallets w ON w.customer_id = c.id WHERE c.tenant_id = @tenant`
+	var args []any
+	if q = strings.TrimSpace(q); q != "" {
+		like := "%" + escapeLike(strings.ToLower(q)) + "%"
+		query += ` AND (LOWER(c.name) LIKE ? ESCAPE '\' OR c.email LIKE ? ESCAPE '\')`
+		args = append(args, like, like)
+	}
+	query, args, err := page.Keyset(query, "c.id", args...)
 	if err != nil {
 		return nil, err
 	}
 	var out []Customer
-	err = s.db.Read(ctx, func(tx *db.Tx) error {
-		query := `SELECT ` + customerColumns + ` FROM customers c JOIN wallets w ON w.customer_id = c.id WHERE c.tenant_id = @tenant`
-		var args []any
-		if q = strings.TrimSpace(q); q != "" {
-			like := "%" + escapeLike(strings.ToLower(q)) + "%"
-			query += ` AND (LOWER(c.name) LIKE ? ESCAPE '\' OR c.email LIKE ? ESCAPE '\')`
-			args = append(args, like, like)
-		}
-		if after != "" {
-			query += ` AND c.id < ?`
-			args = append(args, after)
-		}
-		query += ` ORDER BY c.id DESC LIMIT ?`
-		return tx.Select(&out, query, append(args, page.Limit+1)...)
-	})
+	err = s.db.Read(ctx, func(tx *db.Tx) error { return tx.Select(&out, query, args...) })
 	if err != nil {
 		return nil, err
 	}
