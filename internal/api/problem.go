@@ -36,6 +36,7 @@ var statusOf = map[fault.Code]int{
 	fault.NotAcceptable:      http.StatusNotAcceptable,
 	fault.IdempotencyUse:     http.StatusConflict,
 	fault.IdempotencyRe:      http.StatusUnprocessableEntity,
+	fault.Canceled:           499, // nginx's "client closed request": nobody reads it
 	fault.EmailTaken:         http.StatusConflict,
 	fault.WeakPassword:       http.StatusUnprocessableEntity,
 	fault.InvalidCredentials: http.StatusUnauthorized,
@@ -59,8 +60,13 @@ var statusOf = map[fault.Code]int{
 	fault.VerificationRequired: http.StatusConflict,
 	fault.SessionFull:          http.StatusConflict,
 
-	fault.InvalidTicket: http.StatusUnprocessableEntity,
-	fault.TicketRevoked: http.StatusGone,
+	fault.InvalidTicket:    http.StatusUnprocessableEntity,
+	fault.TicketRevoked:    http.StatusGone,
+	fault.AlreadyCheckedIn: http.StatusConflict,
+	fault.WrongGate:        http.StatusForbidden,
+	fault.GateClosed:       http.StatusForbidden,
+	fault.NotValidYet:      http.StatusUnprocessableEntity,
+	fault.NotInside:        http.StatusConflict,
 
 	fault.QueueTokenRequired: http.StatusForbidden,
 	fault.QueueTokenInvalid:  http.StatusForbidden,
@@ -133,6 +139,9 @@ func problemFor(err error) *Problem {
 	}
 	var fe *fault.Error
 	if !errors.As(err, &fe) {
+		if errors.Is(err, context.Canceled) {
+			return newProblem(fault.Canceled, "the request was canceled", nil, err)
+		}
 		return newProblem(fault.Internal, "an internal error occurred; it has been logged", nil, err)
 	}
 	msg := fe.Message

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/jmoiron/sqlx"
 	"runtime/debug"
 	"sync"
 )
@@ -21,6 +22,7 @@ var ErrClosed = errors.New("db: closed")
 // and each caller learns its own outcome only after the commit is durable.
 type committer struct {
 	db    *DB
+	stmts *stmtCache
 	queue chan *writeReq
 	quit  chan struct{}
 	done  chan struct{}
@@ -40,6 +42,7 @@ var reqPool = sync.Pool{New: func() any { return &writeReq{done: make(chan struc
 func newCommitter(db *DB) *committer {
 	c := &committer{
 		db:    db,
+		stmts: &stmtCache{pool: db.write, stmts: map[string]*sqlx.Stmt{}},
 		queue: make(chan *writeReq, 4*maxBatch),
 		quit:  make(chan struct{}),
 		done:  make(chan struct{}),
@@ -140,7 +143,12 @@ func (c *committer) run(batch []*writeReq) {
 			r.err = err
 			continue
 		}
-		t := &Tx{ctx: r.ctx, q: tx, dialect: SQLite, tenant: r.tenant}
+		// The statements run without the caller's cancellation: SQLite
+		// answers an interrupted write inside a transaction by rolling the
+		// whole transaction back, which would take every other caller's
+		// writes in the batch with it. A caller that gives up while its
+		// function runs still gets the function's outcome.
+		t := &Tx{ctx: context.WithoutCancel(r.ctx), q: tx, dialect: SQLite, tenant: r.tenant, stmts: c.stmts}
 		if single {
 			r.err = call(r.fn, t)
 			if r.err == nil {

@@ -78,12 +78,17 @@ func openSQLite(ctx context.Context, dir string, log *slog.Logger) (*DB, error) 
 		"&_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)"
 	// synchronous(FULL): a commit answered is on disk. Group commit pays one
 	// fsync per batch, so durability costs little under load.
-	w, err := sqlx.Open("sqlite", base+"&_pragma=synchronous(FULL)&_txlock=immediate")
+	// temp_store(MEMORY): each batched writer runs in a SAVEPOINT, whose
+	// statement journal would otherwise go to a temporary file.
+	w, err := sqlx.Open("sqlite", base+"&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
+	// Two connections: the writer goroutine's transactions, and one more so
+	// that preparing a statement (and migrations at start) never waits for
+	// the writer's open transaction. Only the writer goroutine writes.
+	w.SetMaxOpenConns(2)
+	w.SetMaxIdleConns(2)
 	w.SetConnMaxIdleTime(0)
 	w.SetConnMaxLifetime(0)
 	if err := w.PingContext(ctx); err != nil {

@@ -30,6 +30,8 @@ const (
 	NotAcceptable  Code = "not_acceptable"
 	IdempotencyUse Code = "idempotency_key_in_use"
 	IdempotencyRe  Code = "idempotency_key_reused"
+	// Canceled is a request whose client went away before the answer.
+	Canceled Code = "request_canceled"
 
 	// Codes of the platform (tenant) domain.
 	EmailTaken         Code = "email_taken"
@@ -60,6 +62,12 @@ const (
 	// Codes of tickets and check-in (font_unavailable above also covers PDF tickets).
 	InvalidTicket Code = "invalid_ticket"
 	TicketRevoked Code = "ticket_revoked"
+	// Check-in at the gates.
+	AlreadyCheckedIn Code = "already_checked_in"
+	WrongGate        Code = "wrong_gate"
+	GateClosed       Code = "gate_closed"
+	NotValidYet      Code = "not_valid_yet"
+	NotInside        Code = "not_inside"
 
 	// Codes of the waiting room.
 	QueueTokenRequired Code = "queue_token_required"
