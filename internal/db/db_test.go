@@ -185,3 +185,46 @@ func TestWriteAfterClose(t *testing.T) {
 		}
 	})
 }
+
+// TestCanceledWriterKeepsBatch cancels one writer's context while its
+// function runs: its statements still run (SQLite would otherwise roll the
+// whole shared transaction back), and the other writers in the batch keep
+// their writes.
+func TestCanceledWriterKeepsBatch(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		conn := dbtest.Open(t, d)
+		var wg sync.WaitGroup
+		errs := make([]error, 20)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				errs[i] = conn.Write(ctx, func(tx *db.Tx) error {
+					if i%2 == 0 {
+						cancel()
+					}
+					_, err := tx.Exec(`INSERT INTO tenants (id, name, tier, created_at) VALUES (?, 'x', 'basic', ?)`, fmt.Sprintf("ten_c%02d", i), time.Now().UTC())
+					return err
+				})
+			}()
+		}
+		wg.Wait()
+		want := 0
+		for _, err := range errs {
+			if err == nil {
+				want++
+			}
+		}
+		var got int
+		if err := conn.Read(context.Background(), func(tx *db.Tx) error {
+			return tx.Get(&got, `SELECT count(*) FROM tenants`)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got != want || (d == db.SQLite && want != len(errs)) {
+			t.Fatalf("%d rows for %d successful writes (of %d): %v", got, want, len(errs), errs)
+		}
+	})
+}
