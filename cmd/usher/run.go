@@ -25,9 +25,13 @@ type cli struct {
 	LogLevel  string `help:"Log level: debug, info, warn or error." default:"info" enum:"debug,info,warn,error"`
 	LogFormat string `help:"Log format: json or text." default:"json" enum:"json,text"`
 
-	Serve   serveCmd   `cmd:"" help:"Serve the API, the pages and the background work."`
-	Migrate migrateCmd `cmd:"" help:"Bring the database schema up to date and exit."`
-	Version versionCmd `cmd:"" help:"Print the version."`
+	Serve    serveCmd    `cmd:"" help:"Serve the API, the pages and the background work."`
+	Migrate  migrateCmd  `cmd:"" help:"Bring the database schema up to date and exit."`
+	Version  versionCmd  `cmd:"" help:"Print the version."`
+	Bench    benchCmd    `cmd:"" help:"Rehearsals: put a measured load on a server."`
+	Draw     drawCmd     `cmd:"" help:"Winner draws: verify a published draw."`
+	Gate     gateCmd     `cmd:"" help:"Run the venue edge node: offline check-in, scanner page, sync with the server."`
+	Simulate simulateCmd `cmd:"" help:"Rehearsals on paper: queueing forecasts."`
 }
 
 // dbFlags name the database, shared by the commands that open it.
@@ -165,6 +169,18 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 		return c.Serve.run(ctx, log, ready)
 	case "migrate":
 		return c.Migrate.run(ctx, log, stdout)
+	case "bench flash-sale":
+		return c.Bench.FlashSale.run(ctx, log, stdout)
+	case "bench participation":
+		return c.Bench.Participation.run(ctx, log, stdout)
+	case "gate":
+		return c.Gate.run(ctx, log, ready)
+	case "simulate gates":
+		return c.Simulate.Gates.run(stdout)
+	case "bench checkin":
+		return c.Bench.Checkin.run(ctx, log, stdout)
+	case "draw verify":
+		return c.Draw.Verify.run(ctx, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "usher", version)
 		return nil

@@ -20,12 +20,15 @@ import (
 	"github.com/usher-events/usher/internal/campaign"
 	"github.com/usher-events/usher/internal/db"
 	"github.com/usher-events/usher/internal/event"
+	"github.com/usher-events/usher/internal/gate"
 	"github.com/usher-events/usher/internal/job"
 	"github.com/usher-events/usher/internal/notify"
 	"github.com/usher-events/usher/internal/order"
 	"github.com/usher-events/usher/internal/outbox"
+	"github.com/usher-events/usher/internal/rank"
 	"github.com/usher-events/usher/internal/ratelimit"
 	"github.com/usher-events/usher/internal/report"
+	"github.com/usher-events/usher/internal/seat"
 	"github.com/usher-events/usher/internal/tenant"
 	"github.com/usher-events/usher/internal/ticket"
 	"github.com/usher-events/usher/internal/waitroom"
@@ -61,6 +64,11 @@ type Config struct {
 	SMTPURL string
 	// MailFrom is the sender of email, "Name <address>" or an address.
 	MailFrom string
+	// ParticipationLimit caps public campaign participations per client
+	// address; zero keeps the campaign service's default. Rehearsals from
+	// one address (usher bench participation) raise it for their own
+	// in-process server only.
+	ParticipationLimit ratelimit.Limit
 }
 
 // publicURL is the base of links that leave the server.
@@ -98,6 +106,11 @@ type App struct {
 	jobs     *job.Runner
 	dispatch *outbox.Dispatcher
 	notify   *notify.Service
+	// gates runs gates, check-in, devices and beacons.
+	gates *gate.Service
+	// seats owns seat maps and seat holds; ranks the paid-order rankings.
+	seats *seat.Service
+	ranks *rank.Service
 }
 
 // Now is the clock every write is stamped with: UTC, at the precision both
@@ -153,8 +166,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.orders.UseQueue(a.rooms)
+	a.seats = seat.NewService(conn, a.events, a.now)
+	a.orders.UseSeats(a.seats)
 	a.limiter = limiter
-	a.campaigns = campaign.NewService(conn, a.now, limiter, campaign.Config{PublicURL: cfg.publicURL()})
+	a.campaigns = campaign.NewService(conn, a.now, limiter, campaign.Config{PublicURL: cfg.publicURL(), ParticipationLimit: cfg.ParticipationLimit})
 	a.reports = report.NewService(a.campaigns, a.now, report.Config{})
 	// Messages and jobs: built here, started by Serve.
 	a.jobs = job.NewRunner(conn, job.Config{Now: a.now, Logger: log})
@@ -169,7 +184,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		notifyCfg.Mailer = mailer
 	}
 	a.notify = notify.NewService(conn, a.jobs, a.dispatch, notifyCfg)
-	a.pages, err = web.New(web.Config{SecureCookies: cfg.SecureCookies}, web.Deps{Tenants: a.tenants, Logger: log})
+	a.gates = gate.NewService(gate.Deps{DB: conn, Tickets: a.tickets, Events: eventExists{a.events}, Keys: deviceKeys{a.tenants}, Redis: a.redis, Now: a.now, Logger: log})
+	a.ranks = rank.NewService(conn, a.now)
+	a.dispatch.Register(a.ranks.Consumer())
+	a.pages, err = web.New(web.Config{SecureCookies: cfg.SecureCookies}, web.Deps{Tenants: a.tenants, Logger: log,
+		Events: a.events, Orders: a.orders, Wallets: a.wallets, Notify: a.notify, Rooms: a.rooms,
+		Campaigns: a.campaigns, Reports: a.reports})
 	if err != nil {
 		a.Close(ctx)
 		return nil, err
@@ -218,6 +238,9 @@ func (a *App) DB() *db.DB { return a.db }
 func (a *App) Close(ctx context.Context) error {
 	var errs []error
 	// Background work stops first: its handlers still write to the database.
+	if a.gates != nil {
+		a.gates.Close()
+	}
 	if a.dispatch != nil {
 		a.dispatch.Stop()
 	}

@@ -77,6 +77,16 @@ func TestTenantIsolation(t *testing.T) {
 		kid := b.do("POST", "/v1/events/"+ev.str("id")+"/ticket-keys/rotate", a.Access, nil)
 		b.want(kid, 201, "")
 		fixtures["kid"] = kid.str("kid")
+		// Gates: a gate, a paired device and a beacon of A's event.
+		gt := b.do("POST", "/v1/events/"+ev.str("id")+"/gates", a.Access, map[string]any{"name": "Alpha Secret Gate", "kind": "main"})
+		b.want(gt, 201, "")
+		pc := b.do("POST", "/v1/devices/pairing-codes", a.Access, map[string]any{"gate_id": gt.str("id")})
+		b.want(pc, 201, "")
+		dev := b.do("POST", "/v1/public/devices/pair", "", map[string]any{"code": pc.str("code"), "name": "Alpha Secret Tablet"})
+		b.want(dev, 201, "")
+		bcn := b.do("POST", "/v1/events/"+ev.str("id")+"/beacons", a.Access, map[string]any{"name": "Alpha Secret Beacon"})
+		b.want(bcn, 201, "")
+		fixtures["gate_id"], fixtures["device_id"], fixtures["beacon_id"] = gt.str("id"), dev.str("device_id"), bcn.str("id")
 		var allIDs []string
 		for _, v := range fixtures {
 			allIDs = append(allIDs, v)

@@ -6,6 +6,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/usher-events/usher/internal/api"
+	"github.com/usher-events/usher/internal/gate"
 	"github.com/usher-events/usher/internal/ticket"
 )
 
@@ -81,6 +82,22 @@ func (a *App) routes() {
 	api.Register(h, api.Staff, answering(200, op("POST", "/v1/orders/{order_id}/approve-verification", "approve-order-verification", "Accept an order's proof", "Orders")), od.HandleApproveVerification)
 	api.Register(h, api.Staff, answering(200, op("POST", "/v1/orders/{order_id}/reject-verification", "reject-order-verification", "Refuse an order's proof", "Orders")), od.HandleRejectVerification)
 
+	// Seat maps and rankings. The public seat list is served from a
+	// per-node snapshot at most half a second old (see internal/seat).
+	st := a.seats
+	api.Register(h, api.Staff, op("POST", "/v1/events/{event_id}/seats", "create-seats", "Add seats to an event's seat map", "Seats"), st.HandleCreate)
+	api.Register(h, api.Viewer, op("GET", "/v1/events/{event_id}/seats", "list-seats", "List an event's seats with their status", "Seats"), st.HandleList)
+	api.Register(h, api.Public, op("GET", "/v1/public/events/{event_id}/seats", "get-public-seats", "A published event's seats with their status", "Seats"), st.HandlePublicList)
+	api.Register(h, api.Public, op("GET", "/v1/public/events/{event_id}/seats/best-available", "get-best-seats", "Suggest the best adjacent available seats (no hold)", "Seats"), st.HandleBestAvailable)
+	api.Register(h, api.Public, op("GET", "/v1/public/rankings", "get-rankings", "Top events by paid orders over the last 30 minutes", "Rankings"), a.ranks.HandleRankings)
+	api.Register(h, api.Staff, op("POST", "/v1/events/{event_id}/attendees/import", "import-attendees", "Create paid orders with tickets from a CSV file (all or nothing)", "Orders"), od.HandleImport)
+	api.Register(h, api.Staff, op("POST", "/v1/customers/{customer_id}/wallet/access-code", "issue-wallet-access-code", "Make the code a customer pays with on the public pages (shown once)", "Customers"), wl.HandleIssueAccessCode)
+	// Public orders: the buyer holds the order's access key, and proves a
+	// wallet with its access code.
+	api.Register(h, api.Public, op("POST", "/v1/public/events/{event_id}/orders", "create-public-order", "Register and hold tickets as a public buyer", "Orders"), od.HandleCreatePublic)
+	api.Register(h, api.Public, op("GET", "/v1/public/orders/{order_id}", "get-public-order", "An order, for the holder of its access key", "Orders"), od.HandleGetPublic)
+	api.Register(h, api.Public, answering(200, op("POST", "/v1/public/orders/{order_id}/pay", "pay-public-order", "Pay an order with a wallet's access code", "Orders")), od.HandlePayPublic)
+
 	// Waiting room. Joining and status checks are public and never touch
 	// the database; orders on an event whose room is on need an active token.
 	wr := a.rooms
@@ -136,6 +153,7 @@ func (a *App) routes() {
 	api.Register(h, api.Public, op("GET", "/v1/public/draws/{draw_id}", "get-public-draw", "A draw for anyone to verify", "Campaigns"), cm.HandleGetPublicDraw)
 	api.Register(h, api.Viewer, op("GET", "/v1/campaigns/{campaign_id}/report", "get-campaign-report", "A campaign's report as JSON, CSV, XLSX or PDF", "Campaigns"), a.reports.HandleReport)
 	api.Register(h, api.Public, op("POST", "/apidata/external_record", "external-record", "Push a participation record (HTTP Basic auth)", "Campaigns"), cm.HandleExternalRecord)
+	api.Register(h, api.Staff, op("PUT", "/v1/campaigns/{campaign_id}", "update-campaign", "Replace a campaign's settings", "Campaigns"), cm.HandleUpdateCampaign)
 
 	// Messages and jobs.
 	n, jobs := a.notify, a.jobs
@@ -145,6 +163,37 @@ func (a *App) routes() {
 	api.Register(h, api.Viewer, op("GET", "/v1/messages", "list-messages", "List sent messages and the development outbox", "Messages"), n.HandleListMessages)
 	api.Register(h, api.Admin, op("GET", "/v1/admin/dead-jobs", "list-dead-jobs", "List background jobs that used up their attempts", "Messages"), jobs.HandleListDead)
 	api.Register(h, api.Admin, answering(200, op("POST", "/v1/admin/dead-jobs/{job_id}/replay", "replay-dead-job", "Run a dead job again with fresh attempts", "Messages")), jobs.HandleReplay)
+
+	// Gates and check-in. Gate devices (role gate) scan, sync and push;
+	// organizers set gates up and watch the numbers. The live stream is a
+	// plain handler (it never ends) that checks credentials itself; the
+	// scanner page at /scan asks for a gate key once.
+	gt := a.gates
+	api.Register(h, api.Staff, op("POST", "/v1/events/{event_id}/gates", "create-gate", "Add a gate to an event", "Gates"), gt.HandleCreateGate)
+	api.Register(h, api.Gate, op("GET", "/v1/events/{event_id}/gates", "list-gates", "List an event's gates", "Gates"), gt.HandleListGates)
+	api.Register(h, api.Gate, op("GET", "/v1/gates/{gate_id}", "get-gate", "Get a gate", "Gates"), gt.HandleGetGate)
+	api.Register(h, api.Staff, op("PATCH", "/v1/gates/{gate_id}", "update-gate", "Change a gate's name, kind, ticket types or hours", "Gates"), gt.HandlePatchGate)
+	api.Register(h, api.Gate, op("GET", "/v1/events/{event_id}/gate-settings", "get-gate-settings", "An event's re-entry policy and staff badge types", "Gates"), gt.HandleGetSettings)
+	api.Register(h, api.Staff, answering(200, op("PUT", "/v1/events/{event_id}/gate-settings", "put-gate-settings", "Set an event's re-entry policy and staff badge types", "Gates")), gt.HandlePutSettings)
+	api.Register(h, api.Gate, answering(200, op("POST", "/v1/checkins", "check-in", "Scan a ticket at a gate", "Gates")), gt.HandleCheckin)
+	api.Register(h, api.Gate, answering(200, op("POST", "/v1/events/{event_id}/checkins/batch", "push-checkins", "Push scans a gate node decided offline (idempotent by scan_id)", "Gates")), gt.HandleBatch)
+	api.Register(h, api.Gate, op("GET", "/v1/events/{event_id}/checkins", "list-checkins", "List an event's recorded scans", "Gates"), gt.HandleCheckins)
+	api.Register(h, api.Gate, op("GET", "/v1/events/{event_id}/checkins/stats", "get-checkin-stats", "An event's live check-in numbers", "Gates"), gt.HandleStats)
+	api.Register(h, api.Gate, op("GET", "/v1/events/{event_id}/checkins/conflicts", "list-checkin-conflicts", "Tickets admitted twice while apart", "Gates"), gt.HandleConflicts)
+	api.Register(h, api.Gate, op("GET", "/v1/events/{event_id}/gate-sync", "gate-sync", "What a gate node keeps: tickets, gates, settings (incremental with since)", "Gates"), gt.HandleSync)
+	api.Register(h, api.Staff, op("POST", "/v1/devices/pairing-codes", "create-pairing-code", "Make a one-time code to pair a scanner device", "Gates"), gt.HandleCreatePairingCode)
+	api.Register(h, api.Public, op("POST", "/v1/public/devices/pair", "pair-device", "Redeem a pairing code for device credentials", "Gates"), gt.HandlePair)
+	api.Register(h, api.Gate, op("GET", "/v1/devices", "list-devices", "List scanner devices with their health", "Gates"), gt.HandleListDevices)
+	api.Register(h, api.Staff, op("PATCH", "/v1/devices/{device_id}", "update-device", "Rename a device or assign it to a gate", "Gates"), gt.HandlePatchDevice)
+	api.Register(h, api.Gate, answering(204, op("POST", "/v1/devices/{device_id}/heartbeat", "device-heartbeat", "A device's battery and state", "Gates")), gt.HandleDeviceHeartbeat)
+	api.Register(h, api.Staff, op("POST", "/v1/events/{event_id}/beacons", "create-beacon", "Register a BLE beacon", "Gates"), gt.HandleCreateBeacon)
+	api.Register(h, api.Gate, op("GET", "/v1/events/{event_id}/beacons", "list-beacons", "List an event's beacons with their health", "Gates"), gt.HandleListBeacons)
+	api.Register(h, api.Gate, answering(204, op("POST", "/v1/beacons/{beacon_id}/heartbeat", "beacon-heartbeat", "A beacon's battery, RSSI and tx power", "Gates")), gt.HandleBeaconHeartbeat)
+	api.Register(h, api.Gate, op("GET", "/v1/events/{event_id}/alerts", "list-gate-alerts", "Open device and beacon alerts", "Gates"), gt.HandleAlerts)
+	a.server.Mux().HandleFunc("GET /v1/events/{event_id}/checkins/live", gt.HandleLive)
+	a.server.Mux().HandleFunc("POST /v1/scan/decode", gt.HandleDecode)
+	a.server.Mux().Handle("GET /scan", gate.ScannerPage("/scan"))
+	a.server.Mux().Handle("GET /scan/", gate.ScannerPage("/scan"))
 
 	// Pages. The web page shell: sign-up, login, invitations and the
 	// signed-in settings. Each handler checks the session, role and CSRF
@@ -162,6 +211,40 @@ func (a *App) routes() {
 	mux.HandleFunc("POST /invite/{token}", p.AcceptInvite)
 	mux.HandleFunc("GET /app", p.Dashboard)
 	mux.HandleFunc("GET /app/{section}", p.ComingSoon)
+	// Events and tickets: organizer pages, then the public event,
+	// registration, waiting and "my tickets" pages.
+	mux.HandleFunc("GET /app/events", p.Events)
+	mux.HandleFunc("GET /app/events/new", p.NewEvent)
+	mux.HandleFunc("POST /app/events", p.CreateEvent)
+	mux.HandleFunc("GET /app/events/{event_id}", p.Event)
+	mux.HandleFunc("GET /app/events/{event_id}/edit", p.EditEvent)
+	mux.HandleFunc("POST /app/events/{event_id}", p.UpdateEvent)
+	mux.HandleFunc("POST /app/events/{event_id}/status", p.MoveEvent)
+	mux.HandleFunc("POST /app/events/{event_id}/ticket-types", p.CreateTicketType)
+	mux.HandleFunc("POST /app/events/{event_id}/sessions", p.CreateSession)
+	mux.HandleFunc("GET /app/events/{event_id}/form", p.EventForm)
+	mux.HandleFunc("POST /app/events/{event_id}/form", p.SaveEventForm)
+	mux.HandleFunc("POST /app/events/{event_id}/waiting-room", p.ConfigureWaitingRoom)
+	mux.HandleFunc("GET /app/events/{event_id}/orders", p.EventOrders)
+	mux.HandleFunc("GET /app/events/{event_id}/attendees", p.EventAttendees)
+	mux.HandleFunc("GET /app/events/{event_id}/orders.csv", p.ExportOrders)
+	mux.HandleFunc("GET /app/events/{event_id}/attendees.csv", p.ExportAttendees)
+	mux.HandleFunc("POST /app/events/{event_id}/attendees/import", p.ImportAttendees)
+	mux.HandleFunc("GET /app/orders", p.Orders)
+	mux.HandleFunc("GET /app/customers", p.Customers)
+	mux.HandleFunc("POST /app/customers", p.CreateCustomer)
+	mux.HandleFunc("POST /app/customers/{customer_id}/charge", p.ChargeCustomer)
+	mux.HandleFunc("POST /app/customers/{customer_id}/access-code", p.IssueAccessCode)
+	mux.HandleFunc("GET /app/messages", p.Messages)
+	mux.HandleFunc("GET /app/messages/{kind}/{lang}", p.MessageTemplate)
+	mux.HandleFunc("POST /app/messages/{kind}/{lang}", p.SaveMessageTemplate)
+	mux.HandleFunc("POST /app/messages/{kind}/{lang}/preview", p.PreviewMessageTemplate)
+	mux.HandleFunc("GET /e/{event_id}", p.PublicEvent)
+	mux.HandleFunc("GET /e/{event_id}/register", p.RegisterPage)
+	mux.HandleFunc("POST /e/{event_id}/register", p.Register)
+	mux.HandleFunc("GET /e/{event_id}/queue", p.QueuePage)
+	mux.HandleFunc("GET /o/{order_id}", p.OrderPage)
+	mux.HandleFunc("POST /o/{order_id}/pay", p.PayOrder)
 	mux.HandleFunc("GET /app/", p.NotFound)
 	mux.HandleFunc("GET /app/settings", p.Settings)
 	mux.HandleFunc("GET /app/settings/users", p.Users)
@@ -171,4 +254,38 @@ func (a *App) routes() {
 	mux.HandleFunc("GET /app/settings/api-keys", p.APIKeys)
 	mux.HandleFunc("POST /app/settings/api-keys", p.CreateAPIKey)
 	mux.HandleFunc("POST /app/settings/api-keys/{key_id}/revoke", p.RevokeAPIKey)
+
+	// Campaign pages: the public landing page (form, game, result) and draw
+	// check, and the organizer's pages. The live counts are a stream of
+	// server-sent events; QR codes, charts and report files are served to
+	// the signed-in browser here because <img> and download links cannot
+	// send the API's bearer token.
+	mux.HandleFunc("GET /c/{campaign_id}", p.Landing)
+	mux.HandleFunc("POST /c/{campaign_id}", p.Participate)
+	mux.HandleFunc("GET /c/{campaign_id}/p/{participation_id}", p.PlayPage)
+	mux.HandleFunc("POST /c/{campaign_id}/p/{participation_id}", p.Play)
+	mux.HandleFunc("GET /d/{draw_id}", p.PublicDraw)
+	mux.HandleFunc("GET /app/campaigns", p.Campaigns)
+	mux.HandleFunc("GET /app/campaigns/new", p.NewCampaignPage)
+	mux.HandleFunc("POST /app/campaigns/new", p.CreateCampaign)
+	mux.HandleFunc("GET /app/campaigns/{campaign_id}", p.Campaign)
+	mux.HandleFunc("GET /app/campaigns/{campaign_id}/live", p.LiveCounts)
+	mux.HandleFunc("GET /app/campaigns/{campaign_id}/edit", p.EditCampaignPage)
+	mux.HandleFunc("POST /app/campaigns/{campaign_id}/edit", p.UpdateCampaign)
+	mux.HandleFunc("POST /app/campaigns/{campaign_id}/close", p.CloseCampaign)
+	mux.HandleFunc("GET /app/campaigns/{campaign_id}/gifts", p.Gifts)
+	mux.HandleFunc("POST /app/campaigns/{campaign_id}/gifts", p.AddGift)
+	mux.HandleFunc("GET /app/campaigns/{campaign_id}/participants", p.Participants)
+	mux.HandleFunc("POST /app/participations/{participation_id}/{action}", p.DecideParticipation)
+	mux.HandleFunc("GET /app/campaigns/{campaign_id}/channels", p.Channels)
+	mux.HandleFunc("GET /app/campaigns/{campaign_id}/channels/{channel}/qr.png", p.ChannelQR)
+	mux.HandleFunc("GET /app/campaigns/{campaign_id}/draws", p.Draws)
+	mux.HandleFunc("POST /app/campaigns/{campaign_id}/draws", p.CreateDraw)
+	mux.HandleFunc("GET /app/campaigns/{campaign_id}/draws/{draw_id}", p.Draw)
+	mux.HandleFunc("POST /app/campaigns/{campaign_id}/draws/{draw_id}", p.RunDraw)
+	mux.HandleFunc("GET /app/campaigns/{campaign_id}/report", p.Report)
+	mux.HandleFunc("GET /app/campaigns/{campaign_id}/report/charts/{chart}", p.ReportChart)
+	mux.HandleFunc("GET /app/campaigns/{campaign_id}/report/download", p.ReportDownload)
+	mux.HandleFunc("GET /app/schools", p.Schools)
+	mux.HandleFunc("POST /app/schools", p.AddSchool)
 }

@@ -226,15 +226,8 @@ type PublicParticipationResponse struct{ Body PublicParticipation }
 // address.
 func (s *Service) HandleParticipate(ctx context.Context, in *ParticipateRequest) (*PublicParticipationResponse, error) {
 	ip := api.ClientIP(ctx)
-	if s.limiter != nil {
-		res, err := s.limiter.AllowN(ctx, "campaign-participate:ip:"+ip, s.cfg.ParticipationLimit, 1)
-		if err != nil {
-			return nil, err
-		}
-		if !res.Allowed {
-			secs := int(res.RetryAfter.Seconds()) + 1
-			return nil, &fault.Error{Code: fault.RateLimited, Message: "too many participations from this address; try again later", RetryAfter: secs}
-		}
+	if err := s.CheckParticipationLimit(ctx, ip); err != nil {
+		return nil, err
 	}
 	p, err := s.Participate(ctx, in.CampaignID, in.Body, Meta{UserAgent: in.UserAgent, IP: ip})
 	if err != nil {
@@ -305,14 +298,18 @@ func (s *Service) HandleHandOut(ctx context.Context, in *ParticipationPath) (*Pa
 type ListParticipationsRequest struct {
 	CampaignPath
 	api.PageParams
-	Status string `query:"status" enum:"pending,approved,rejected"`
-	Result string `query:"result" enum:"success,failure"`
-	Phone  string `query:"phone" maxLength:"32" doc:"Find one person by phone, any spelling."`
+	Status  string `query:"status" enum:"pending,approved,rejected"`
+	Result  string `query:"result" enum:"success,failure"`
+	Phone   string `query:"phone" maxLength:"32" doc:"Find one person by phone, any spelling."`
+	School  string `query:"school_id" maxLength:"100" doc:"Only participations of this school."`
+	Channel string `query:"channel" maxLength:"40" doc:"Only participations from this channel."`
+	Query   string `query:"q" maxLength:"100" doc:"A participation number, or part of a name."`
 }
 
 // HandleListParticipations lists a campaign's participations.
 func (s *Service) HandleListParticipations(ctx context.Context, in *ListParticipationsRequest) (*api.List[Participation], error) {
-	return s.ListParticipations(ctx, in.CampaignID, ParticipationFilter{Status: in.Status, Result: in.Result, Phone: in.Phone}, in.PageParams)
+	return s.ListParticipations(ctx, in.CampaignID, ParticipationFilter{Status: in.Status, Result: in.Result, Phone: in.Phone,
+		SchoolID: in.School, Channel: in.Channel, Query: in.Query}, in.PageParams)
 }
 
 // DrawRequest is the body of POST …/draws.

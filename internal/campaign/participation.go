@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -563,7 +564,11 @@ type ParticipationFilter struct {
 	Status string
 	Result string
 	// Phone matches one person (any spelling).
-	Phone string
+	Phone    string
+	SchoolID string
+	Channel  string
+	// Query is a participation number, or a part of a name.
+	Query string
 }
 
 // ListParticipations lists a campaign's participations by number.
@@ -600,6 +605,25 @@ func (s *Service) ListParticipations(ctx context.Context, campaignID string, f P
 			}
 			q += ` AND phone = ?`
 			args = append(args, phone)
+		}
+		if f.SchoolID != "" {
+			q += ` AND school_id = ?`
+			args = append(args, f.SchoolID)
+		}
+		if f.Channel != "" {
+			q += ` AND channel = ?`
+			args = append(args, f.Channel)
+		}
+		if q2 := strings.TrimSpace(f.Query); q2 != "" {
+			if n, err := strconv.Atoi(strings.TrimPrefix(q2, "#")); err == nil {
+				q += ` AND number = ?`
+				args = append(args, n)
+			} else {
+				// LIKE's wildcards in the query are matched literally.
+				esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q2)
+				q += ` AND name LIKE ? ESCAPE '\'`
+				args = append(args, "%"+esc+"%")
+			}
 		}
 		q += ` ORDER BY number LIMIT ?`
 		return tx.Select(&out, q, append(args, page.Limit+1)...)

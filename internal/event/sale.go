@@ -19,11 +19,13 @@ type Sale struct {
 	Form        *Form
 }
 
-// LockForSale loads what an order needs and serializes every writer that
-// changes how much of these ticket types and sessions is taken: on
-// PostgreSQL it locks their rows (in id order, so that two orders never
-// deadlock) and shares the event row (so that the event cannot change
-// status under the order); on SQLite the single writer already serializes.
+// LockForSale loads what an order needs. On PostgreSQL it shares the event
+// row (so that the event cannot change status under the order) and locks
+// the sessions the order names, in id order (their capacity is still judged
+// by a sum over orders). Ticket types are not locked: their quota is kept
+// by TakeQuota's conditional write, which takes the row lock only for the
+// moment of the write, so holds on one ticket type do not queue behind each
+// other's whole transactions. On SQLite the single writer serializes anyway.
 // A ticket type or session that is not the event's is a validation error.
 func (s *Service) LockForSale(tx *db.Tx, eventID string, ticketTypeIDs, sessionIDs []string) (*Sale, error) {
 	share, update := "", ""
@@ -44,7 +46,7 @@ func (s *Service) LockForSale(tx *db.Tx, eventID string, ticketTypeIDs, sessionI
 	if len(ids) > 0 {
 		var types []TicketType
 		args := append([]any{e.ID}, anys(ids)...)
-		if err := tx.Select(&types, `SELECT `+ticketTypeColumns+` FROM ticket_types WHERE tenant_id = @tenant AND event_id = ? AND id IN (`+db.Placeholders(len(ids))+`) ORDER BY id`+update, args...); err != nil {
+		if err := tx.Select(&types, `SELECT `+ticketTypeColumns+` FROM ticket_types WHERE tenant_id = @tenant AND event_id = ? AND id IN (`+db.Placeholders(len(ids))+`) ORDER BY id`, args...); err != nil {
 			return nil, err
 		}
 		for i := range types {
@@ -80,8 +82,7 @@ func (s *Service) LockForSale(tx *db.Tx, eventID string, ticketTypeIDs, sessionI
 }
 
 // LockTicketTypes locks ticket types by id on PostgreSQL (a no-op on
-// SQLite), for writers such as payment that must not interleave with holds
-// deciding whether an expired hold is free.
+// SQLite), for writers that must not interleave with a change of quota.
 func (s *Service) LockTicketTypes(tx *db.Tx, ids []string) error {
 	if tx.Dialect() != db.Postgres || len(ids) == 0 {
 		return nil
@@ -89,6 +90,44 @@ func (s *Service) LockTicketTypes(tx *db.Tx, ids []string) error {
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	var got []string
 	return tx.Select(&got, `SELECT id FROM ticket_types WHERE tenant_id = @tenant AND id IN (`+db.Placeholders(len(ids))+`) ORDER BY id FOR UPDATE`, anys(ids)...)
+}
+
+// TakeQuota counts qty more tickets of a ticket type as taken if its quota
+// still has room, and reports whether it did. It is one conditional write,
+// never a read and then a write, so two holds can never both take the last
+// ticket, on one node or many. The counter includes holds that expired but
+// were not yet given back; the order domain gives them back (GiveBackQuota)
+// and tries again when a take fails.
+func (s *Service) TakeQuota(tx *db.Tx, ticketTypeID string, qty int) (bool, error) {
+	res, err := tx.Exec(`UPDATE ticket_types SET taken = taken + ? WHERE id = ? AND tenant_id = @tenant AND taken + ? <= quota`,
+		qty, ticketTypeID, qty)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// CountTaken counts qty more tickets as taken without a condition, for
+// writers that checked the quota their own way (attendee imports).
+func (s *Service) CountTaken(tx *db.Tx, ticketTypeID string, qty int) error {
+	_, err := tx.Exec(`UPDATE ticket_types SET taken = taken + ? WHERE id = ? AND tenant_id = @tenant`, qty, ticketTypeID)
+	return err
+}
+
+// QuotaLeft reports how much of a ticket type's quota is not taken, for the
+// message of a failed take (after expired holds were given back).
+func (s *Service) QuotaLeft(tx *db.Tx, ticketTypeID string) (int, error) {
+	var n int
+	err := tx.Get(&n, `SELECT quota - taken FROM ticket_types WHERE id = ? AND tenant_id = @tenant`, ticketTypeID)
+	return max(0, n), err
+}
+
+// GiveBackQuota returns qty tickets of a ticket type to its quota: a hold
+// that expired or was cancelled, a paid order cancelled, a proof rejected.
+func (s *Service) GiveBackQuota(tx *db.Tx, ticketTypeID string, qty int) error {
+	_, err := tx.Exec(`UPDATE ticket_types SET taken = taken - ? WHERE id = ? AND tenant_id = @tenant`, qty, ticketTypeID)
+	return err
 }
 
 func anys(ss []string) []any {

@@ -15,6 +15,7 @@ import (
 	"github.com/usher-events/usher/internal/fault"
 	"github.com/usher-events/usher/internal/id"
 	"github.com/usher-events/usher/internal/outbox"
+	"github.com/usher-events/usher/internal/seat"
 )
 
 // ItemInput asks for a quantity of one ticket type.
@@ -36,7 +37,7 @@ type AttendeeInput struct {
 type CreateInput struct {
 	CustomerID string      `json:"customer_id,omitempty" maxLength:"100" doc:"The customer whose wallet may pay."`
 	Buyer      Buyer       `json:"buyer"`
-	Items      []ItemInput `json:"items" minItems:"1" maxItems:"20"`
+	Items      []ItemInput `json:"items,omitempty" maxItems:"20" doc:"Quantities of ticket types; needed unless seat_ids or best_available names seats."`
 	// Answers to the event's registration form, by field key.
 	Answers map[string]any `json:"answers,omitempty"`
 	// Sessions are the ids of the sessions chosen; each takes one seat per
@@ -48,6 +49,18 @@ type CreateInput struct {
 	// QueueToken is the buyer's active waiting-room token, required while
 	// the event's waiting room is on.
 	QueueToken string `json:"queue_token,omitempty" maxLength:"200"`
+	// SeatIDs are seats to hold, all of them or none; each is one ticket of
+	// the seat's ticket type.
+	SeatIDs []string `json:"seat_ids,omitempty" maxItems:"20"`
+	// BestAvailable asks the server to pick the best adjacent seats.
+	BestAvailable *BestAvailableInput `json:"best_available,omitempty"`
+}
+
+// BestAvailableInput asks for count adjacent seats in one row, in the best
+// section with room (seat-map order: sections and rows as first created).
+type BestAvailableInput struct {
+	TicketTypeID string `json:"ticket_type_id,omitempty" maxLength:"100" doc:"Only seats of this ticket type."`
+	Count        int    `json:"count" minimum:"1" maximum:"20"`
 }
 
 // validate checks what can be checked without the database.
@@ -59,7 +72,8 @@ func (in *CreateInput) validate() error {
 	c.Add(in.Buyer.Name == "", "buyer.name", "must not be empty")
 	a, err := mail.ParseAddress(in.Buyer.Email)
 	c.Add(err != nil || a.Address != in.Buyer.Email, "buyer.email", "must be an email address")
-	c.Add(len(in.Items) == 0, "items", "must name at least one ticket type")
+	c.Add(len(in.Items) == 0 && len(in.SeatIDs) == 0, "items", "must name at least one ticket type or seat")
+	c.Add(len(in.SeatIDs) > 20, "seat_ids", "at most 20 seats per order")
 	seen := map[string]bool{}
 	for i, it := range in.Items {
 		f := fmt.Sprintf("items[%d]", i)
@@ -85,25 +99,24 @@ func (in *CreateInput) validate() error {
 
 // Create holds the order's tickets: 201 with status held and an expiry, or
 // pending_verification when a ticket type needs staff to check a proof.
-// sold_out when a quota cannot cover it; session_full when a chosen
-// session cannot.
+// sold_out when a quota cannot cover it; seat_unavailable when a seat is
+// someone else's; session_full when a chosen session cannot.
 func (s *Service) Create(ctx context.Context, eventID string, in CreateInput) (*Order, error) {
 	if s.queue != nil {
-		// Ownership first, so another tenant's event stays a 404 and says
-		// nothing about its waiting room.
-		if _, err := s.events.Get(ctx, eventID); err != nil {
-			return nil, err
-		}
 		if err := s.queue.CheckActive(ctx, eventID, in.QueueToken); err != nil {
+			// Ownership first, so another tenant's event stays a 404 and
+			// says nothing about its waiting room. Only refusals pay for
+			// this read; admitted buyers go straight to the hold.
+			if _, gerr := s.events.Get(ctx, eventID); gerr != nil {
+				return nil, gerr
+			}
 			return nil, err
 		}
 	}
-	var out *Order
-	err := s.db.Write(ctx, func(tx *db.Tx) error {
-		var err error
-		out, err = s.create(tx, eventID, in)
-		return err
-	})
+	if in.BestAvailable != nil {
+		return s.createBest(ctx, eventID, in)
+	}
+	out, err := s.write(ctx, eventID, in)
 	if err != nil {
 		return nil, err
 	}
@@ -111,21 +124,75 @@ func (s *Service) Create(ctx context.Context, eventID string, in CreateInput) (*
 	return out, nil
 }
 
+// createBest picks the best adjacent seats from this node's snapshot and
+// holds them. When someone else got one of them first, it picks again from
+// a fresh read, a few times, before answering seat_unavailable.
+func (s *Service) createBest(ctx context.Context, eventID string, in CreateInput) (*Order, error) {
+	if s.seats == nil {
+		return nil, fault.New(fault.Unavailable, "seat maps are not configured")
+	}
+	if len(in.SeatIDs) > 0 {
+		return nil, fault.Field("best_available", "cannot be combined with seat_ids")
+	}
+	// Ownership before the seat map says anything.
+	if _, err := s.events.Get(ctx, eventID); err != nil {
+		return nil, err
+	}
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		var best []seat.Seat
+		best, err = s.seats.BestAvailable(ctx, eventID, in.BestAvailable.TicketTypeID, in.BestAvailable.Count, attempt > 0)
+		if err != nil {
+			return nil, err
+		}
+		try := in
+		try.SeatIDs = make([]string, len(best))
+		for i, st := range best {
+			try.SeatIDs[i] = st.ID
+		}
+		var out *Order
+		out, err = s.write(ctx, eventID, try)
+		if err == nil {
+			api.SetTarget(ctx, out.ID)
+			return out, nil
+		}
+		if !fault.Is(err, fault.SeatUnavailable) {
+			return nil, err
+		}
+	}
+	return nil, err
+}
+
+// write runs create in one transaction and, for seats, clears this node's
+// seat-map snapshot once the hold is committed.
+func (s *Service) write(ctx context.Context, eventID string, in CreateInput) (*Order, error) {
+	var out *Order
+	err := s.db.Write(ctx, func(tx *db.Tx) error {
+		var err error
+		out, err = s.create(tx, eventID, in)
+		return err
+	})
+	if len(in.SeatIDs) > 0 && s.seats != nil {
+		s.seats.Invalidate(eventID)
+	}
+	return out, err
+}
+
+// create holds an order inside tx. The hot path is a handful of statements:
+// the event and its ticket types (and form) by primary key, the order's
+// inserts, and one conditional write per ticket type (and per seat).
 func (s *Service) create(tx *db.Tx, eventID string, in CreateInput) (*Order, error) {
-	// The event first: another tenant's event is a 404 before anything
-	// about the body is said.
-	if _, err := s.events.EventTx(tx, eventID); err != nil {
-		return nil, err
-	}
-	if err := in.validate(); err != nil {
-		return nil, err
-	}
 	typeIDs := make([]string, len(in.Items))
 	for i, it := range in.Items {
 		typeIDs[i] = it.TicketTypeID
 	}
+	// The event first (inside LockForSale): another tenant's event is a
+	// 404 before anything about the body is said.
 	sale, err := s.events.LockForSale(tx, eventID, typeIDs, in.Sessions)
 	if err != nil {
+		return nil, err
+	}
+	if err := in.validate(); err != nil {
 		return nil, err
 	}
 	switch sale.Event.Status {
@@ -143,30 +210,69 @@ func (s *Service) create(tx *db.Tx, eventID string, in CreateInput) (*Order, err
 		}
 		customerID = &c.ID
 	}
-	// Taken after the locks, so that the expiry of other holds is judged
-	// by the same clock as everything this writer sees.
 	now := s.now()
 	o := &row{
 		ID: id.New(Prefix), EventID: sale.Event.ID, CustomerID: customerID, Status: StatusHeld,
 		BuyerName: in.Buyer.Name, BuyerEmail: in.Buyer.Email, BuyerPhone: in.Buyer.Phone, Locale: in.Locale,
 		CreatedAt: now, UpdatedAt: now,
 	}
+	exp := now.Add(sale.Event.HoldTTL())
+
+	// Seats: one conditional write each; any failure rolls back them all.
+	var held []seat.Held
+	if len(in.SeatIDs) > 0 {
+		if s.seats == nil {
+			return nil, fault.New(fault.Unavailable, "seat maps are not configured")
+		}
+		held, err = s.seats.Hold(tx, sale.Event.ID, o.ID, in.SeatIDs, &exp, now)
+		if err != nil {
+			return nil, err
+		}
+		missing := false
+		for _, h := range held {
+			missing = missing || sale.TicketTypes[h.TicketTypeID] == nil
+		}
+		if missing {
+			types, err := s.events.TicketTypesTx(tx, sale.Event.ID)
+			if err != nil {
+				return nil, err
+			}
+			for i := range types {
+				if sale.TicketTypes[types[i].ID] == nil {
+					sale.TicketTypes[types[i].ID] = &types[i]
+				}
+			}
+		}
+	}
+
 	var c fault.Check
 	var attendees []Attendee
+	qty := map[string]int{} // per ticket type: items and seats together
+	var order []string      // ticket types in first-seen order
+	add := func(t *event.TicketType, n int) error {
+		if !t.OnSale(now) {
+			return fault.New(fault.SalesNotOpen, "%s is not on sale now", t.Name)
+		}
+		if t.RequiresVerification {
+			o.Status = StatusPendingVerification
+		}
+		if _, ok := qty[t.ID]; !ok {
+			order = append(order, t.ID)
+		}
+		qty[t.ID] += n
+		o.Total += int64(n) * t.Price
+		o.Currency = t.Currency
+		return nil
+	}
 	count := 0
 	for i, it := range in.Items {
 		t := sale.TicketTypes[it.TicketTypeID]
-		if !t.OnSale(now) {
-			return nil, fault.New(fault.SalesNotOpen, "%s is not on sale now", t.Name)
+		if err := add(t, it.Quantity); err != nil {
+			return nil, err
 		}
 		f := fmt.Sprintf("items[%d].quantity", i)
 		c.Add(it.Quantity < t.MinPerOrder, f, fmt.Sprintf("must be at least %d for %s", t.MinPerOrder, t.Name))
 		c.Add(it.Quantity > t.MaxPerOrder, f, fmt.Sprintf("must be at most %d for %s", t.MaxPerOrder, t.Name))
-		if t.RequiresVerification {
-			o.Status = StatusPendingVerification
-		}
-		o.Total += int64(it.Quantity) * t.Price
-		o.Currency = t.Currency
 		count += it.Quantity
 		for j := range it.Quantity {
 			a := Attendee{TicketTypeID: t.ID, Name: o.BuyerName, Email: o.BuyerEmail}
@@ -175,6 +281,13 @@ func (s *Service) create(tx *db.Tx, eventID string, in CreateInput) (*Order, err
 			}
 			attendees = append(attendees, a)
 		}
+	}
+	for _, h := range held {
+		if err := add(sale.TicketTypes[h.TicketTypeID], 1); err != nil {
+			return nil, err
+		}
+		count++
+		attendees = append(attendees, Attendee{TicketTypeID: h.TicketTypeID, Name: o.BuyerName, Email: o.BuyerEmail})
 	}
 	answers, consents, formErr := sale.Form.Check(in.Answers, map[string]string{"name": o.BuyerName, "email": o.BuyerEmail, "phone": o.BuyerPhone}, in.Consents)
 	if err := c.Err(); err != nil {
@@ -190,16 +303,6 @@ func (s *Service) create(tx *db.Tx, eventID string, in CreateInput) (*Order, err
 			}
 		}
 	}
-	for _, it := range in.Items {
-		t := sale.TicketTypes[it.TicketTypeID]
-		used, err := s.usedTicketType(tx, t.ID, now)
-		if err != nil {
-			return nil, err
-		}
-		if t.Quota-used < it.Quantity {
-			return nil, &fault.Error{Code: fault.SoldOut, Message: fmt.Sprintf("%s has %d left", t.Name, max(0, t.Quota-used))}
-		}
-	}
 	for _, sid := range in.Sessions {
 		ss := sale.Sessions[sid]
 		used, err := s.usedSession(tx, sid, now)
@@ -211,8 +314,12 @@ func (s *Service) create(tx *db.Tx, eventID string, in CreateInput) (*Order, err
 		}
 	}
 	if o.Status == StatusHeld {
-		exp := now.Add(sale.Event.HoldTTL())
 		o.ExpiresAt = &exp
+	} else if len(held) > 0 {
+		// Waiting for staff: the seats stay held until a decision.
+		if err := s.seats.Extend(tx, o.ID, nil); err != nil {
+			return nil, err
+		}
 	}
 	ab, _ := json.Marshal(answers)
 	atb, _ := json.Marshal(attendees)
@@ -224,11 +331,21 @@ func (s *Service) create(tx *db.Tx, eventID string, in CreateInput) (*Order, err
 		o.Total, o.Currency, o.ExpiresAt, o.Answers, o.Attendees, o.CreatedAt, o.UpdatedAt, in.QueueToken); err != nil {
 		return nil, err
 	}
-	for _, it := range in.Items {
+	out := o.order(now)
+	for _, tid := range order {
+		it := Item{TicketTypeID: tid, Quantity: qty[tid], UnitPrice: sale.TicketTypes[tid].Price}
 		if _, err := tx.Exec(`INSERT INTO order_items (tenant_id, order_id, ticket_type_id, quantity, unit_price) VALUES (@tenant, ?, ?, ?, ?)`,
-			o.ID, it.TicketTypeID, it.Quantity, sale.TicketTypes[it.TicketTypeID].Price); err != nil {
+			o.ID, it.TicketTypeID, it.Quantity, it.UnitPrice); err != nil {
 			return nil, err
 		}
+		out.Items = append(out.Items, it)
+	}
+	for _, h := range held {
+		if _, err := tx.Exec(`INSERT INTO order_seats (tenant_id, order_id, seat_id, ticket_type_id, unit_price) VALUES (@tenant, ?, ?, ?, ?)`,
+			o.ID, h.ID, h.TicketTypeID, sale.TicketTypes[h.TicketTypeID].Price); err != nil {
+			return nil, err
+		}
+		out.SeatIDs = append(out.SeatIDs, h.ID)
 	}
 	for _, sid := range in.Sessions {
 		if _, err := tx.Exec(`INSERT INTO order_sessions (tenant_id, order_id, session_id, quantity) VALUES (@tenant, ?, ?, ?)`, o.ID, sid, count); err != nil {
@@ -243,12 +360,104 @@ func (s *Service) create(tx *db.Tx, eventID string, in CreateInput) (*Order, err
 	}
 	if _, err := outbox.Emit(tx, "order.created", o.ID, map[string]any{
 		"order_id": o.ID, "event_id": o.EventID, "status": o.Status, "expires_at": o.ExpiresAt,
-		"total": o.Total, "currency": o.Currency, "locale": o.Locale,
+		"total": o.Total, "currency": o.Currency, "locale": o.Locale, "seat_ids": out.SeatIDs,
 		"buyer": map[string]string{"name": o.BuyerName, "email": o.BuyerEmail, "phone": o.BuyerPhone},
 	}, now); err != nil {
 		return nil, err
 	}
-	return s.load(tx, o, now)
+	// The quota last: on PostgreSQL the conditional write locks the ticket
+	// type's row until commit, so the lock is held for the commit alone,
+	// not for the inserts above.
+	slices.Sort(order)
+	for _, tid := range order {
+		if err := s.takeQuota(tx, sale.Event.ID, sale.TicketTypes[tid], qty[tid], now); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(out.Items, func(a, b Item) int { return strings.Compare(a.TicketTypeID, b.TicketTypeID) })
+	slices.Sort(out.SeatIDs)
+	out.Sessions = slices.Sorted(slices.Values(in.Sessions))
+	if out.Sessions == nil {
+		out.Sessions = []string{}
+	}
+	out.Consents = append(out.Consents, consents...)
+	slices.SortFunc(out.Consents, func(a, b event.ConsentRecord) int { return strings.Compare(a.Key, b.Key) })
+	return out, nil
+}
+
+// takeQuota takes n tickets of t, giving back the event's expired holds
+// first when the quota looks full. sold_out when even then it has no room.
+func (s *Service) takeQuota(tx *db.Tx, eventID string, t *event.TicketType, n int, now time.Time) error {
+	ok, err := s.events.TakeQuota(tx, t.ID, n)
+	if err != nil || ok {
+		return err
+	}
+	for {
+		freed, more, err := s.releaseExpired(tx, eventID, now)
+		if err != nil {
+			return err
+		}
+		if freed {
+			if ok, err = s.events.TakeQuota(tx, t.ID, n); err != nil || ok {
+				return err
+			}
+		}
+		if !more {
+			break
+		}
+	}
+	left, err := s.events.QuotaLeft(tx, t.ID)
+	if err != nil {
+		return err
+	}
+	return &fault.Error{Code: fault.SoldOut, Message: fmt.Sprintf("%s has %d left", t.Name, left)}
+}
+
+// releaseBatch bounds how many expired holds one call gives back.
+const releaseBatch = 500
+
+// releaseExpired gives back the quota of up to releaseBatch expired holds
+// of an event. Marking an order hold_released is a conditional write, so a
+// hold is given back once even when two writers (two nodes) try together,
+// and a payment (which requires hold_released to be false) can never pay a
+// hold whose quantity was given back. more reports a full batch.
+func (s *Service) releaseExpired(tx *db.Tx, eventID string, now time.Time) (freed, more bool, err error) {
+	var ids []string
+	if err := tx.Select(&ids, `UPDATE orders SET hold_released = TRUE
+		WHERE id IN (SELECT id FROM orders WHERE tenant_id = @tenant AND event_id = ? AND status = 'held' AND hold_released = FALSE AND expires_at <= ? LIMIT `+fmt.Sprint(releaseBatch)+`)
+		AND status = 'held' AND hold_released = FALSE AND expires_at <= ?
+		RETURNING id`, eventID, now, now); err != nil {
+		return false, false, err
+	}
+	if len(ids) == 0 {
+		return false, false, nil
+	}
+	if err := s.giveBack(tx, ids); err != nil {
+		return false, false, err
+	}
+	return true, len(ids) == releaseBatch, nil
+}
+
+// giveBack returns the quantities of orders to their ticket types' quotas.
+func (s *Service) giveBack(tx *db.Tx, orderIDs []string) error {
+	args := make([]any, len(orderIDs))
+	for i, v := range orderIDs {
+		args[i] = v
+	}
+	var sums []struct {
+		TicketTypeID string `db:"ticket_type_id"`
+		Quantity     int    `db:"quantity"`
+	}
+	if err := tx.Select(&sums, `SELECT ticket_type_id, SUM(quantity) AS quantity FROM order_items
+		WHERE tenant_id = @tenant AND order_id IN (`+db.Placeholders(len(orderIDs))+`) GROUP BY ticket_type_id ORDER BY ticket_type_id`, args...); err != nil {
+		return err
+	}
+	for _, sm := range sums {
+		if err := s.events.GiveBackQuota(tx, sm.TicketTypeID, sm.Quantity); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // live is the condition under which an order takes quota: paid, waiting

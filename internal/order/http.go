@@ -1,6 +1,7 @@
 package order
 
 import (
+	"bytes"
 	"context"
 
 	"github.com/usher-events/usher/internal/api"
@@ -119,4 +120,24 @@ func (s *Service) HandleExportOrders(ctx context.Context, in *EventPath) (*CSVRe
 func (s *Service) HandleExportAttendees(ctx context.Context, in *EventPath) (*CSVResponse, error) {
 	b, err := s.ExportAttendees(ctx, in.EventID)
 	return csvFile("attendees.csv", b, err)
+}
+
+// ImportRequest is the body of POST /v1/events/{event_id}/attendees/import:
+// a CSV file whose header names the columns (see ImportAttendees).
+type ImportRequest struct {
+	EventPath
+	RawBody []byte `contentType:"text/csv" doc:"CSV with a header row: name, email, phone, ticket_type or ticket_type_id, then one column per form field."`
+}
+
+// ImportResponse answers an import.
+type ImportResponse struct{ Body *ImportResult }
+
+// HandleImport creates paid orders with tickets from a CSV file, all or
+// nothing; bad rows are a 422 naming each row and column.
+func (s *Service) HandleImport(ctx context.Context, in *ImportRequest) (*ImportResponse, error) {
+	res, err := s.ImportAttendees(ctx, in.EventID, bytes.NewReader(in.RawBody))
+	if err != nil {
+		return nil, err
+	}
+	return &ImportResponse{Body: res}, nil
 }

@@ -1,15 +1,19 @@
-// Package order owns orders: holding ticket quantities for a few minutes,
-// paying with the points wallet or by a manual transfer that staff mark,
-// staff verification for ticket types that need a proof, issuing tickets
-// through the ticket domain, cancelling with refunds, and the organizer's
-// lists, exports and imports.
+// Package order owns orders: holding ticket quantities and seats for a few
+// minutes, paying with the points wallet or by a manual transfer that staff
+// mark, staff verification for ticket types that need a proof, issuing
+// tickets through the ticket domain, cancelling with refunds, and the
+// organizer's lists, exports and imports.
 //
-// A hold is one order row in status "held" with an expiry: what a ticket
-// type has left is its quota minus the quantities of paid orders, of orders
-// waiting for verification and of unexpired holds, so an expired hold is
-// free the moment it expires, without a sweeper. Every writer that changes
-// how much is taken serializes on the ticket type (the single writer on
-// SQLite, a row lock on PostgreSQL), so that quotas hold under concurrency.
+// A hold is one order row in status "held" with an expiry. What a ticket
+// type has taken is a counter on the ticket type (event.TakeQuota): a hold
+// adds to it with one conditional write that fails when the quota has no
+// room, so no read-then-write race can oversell, on one node or many. An
+// expired hold is free the moment it expires without a sweeper: when a take
+// fails, the holder first gives back the quantities of the event's expired
+// holds (marking each order hold_released, a conditional write too, so two
+// writers never give one back twice) and tries again. Payment refuses a
+// hold that expired or was given back with a conditional write of its own.
+// Seats are held the same way, one conditional write per seat (package seat).
 package order
 
 import (
@@ -19,6 +23,7 @@ import (
 
 	"github.com/usher-events/usher/internal/db"
 	"github.com/usher-events/usher/internal/event"
+	"github.com/usher-events/usher/internal/seat"
 	"github.com/usher-events/usher/internal/wallet"
 )
 
@@ -112,6 +117,7 @@ type Order struct {
 	Currency      string                `json:"currency"`
 	ExpiresAt     *time.Time            `json:"expires_at,omitempty" doc:"Until when a held order keeps its tickets."`
 	Items         []Item                `json:"items"`
+	SeatIDs       []string              `json:"seat_ids" doc:"The seats the order holds or bought."`
 	Attendees     []Attendee            `json:"attendees"`
 	Sessions      []string              `json:"sessions"`
 	Answers       map[string]any        `json:"answers"`
@@ -137,6 +143,7 @@ type row struct {
 	Total         int64      `db:"total"`
 	Currency      string     `db:"currency"`
 	ExpiresAt     *time.Time `db:"expires_at"`
+	HoldReleased  bool       `db:"hold_released"`
 	Answers       string     `db:"answers"`
 	Attendees     string     `db:"attendees"`
 	PaymentMethod *string    `db:"payment_method"`
@@ -147,7 +154,7 @@ type row struct {
 }
 
 const rowColumns = `id, event_id, customer_id, status, buyer_name, buyer_email, buyer_phone, locale, total, currency,
-	expires_at, answers, attendees, payment_method, paid_at, cancelled_at, created_at, updated_at`
+	expires_at, hold_released, answers, attendees, payment_method, paid_at, cancelled_at, created_at, updated_at`
 
 // expired reports whether a held order's hold has run out at now.
 func (r *row) expired(now time.Time) bool {
@@ -161,7 +168,7 @@ func (r *row) order(now time.Time) *Order {
 		Buyer: Buyer{Name: r.BuyerName, Email: r.BuyerEmail, Phone: r.BuyerPhone}, Locale: r.Locale,
 		Total: r.Total, Currency: r.Currency, ExpiresAt: r.ExpiresAt, PaymentMethod: r.PaymentMethod,
 		PaidAt: r.PaidAt, CancelledAt: r.CancelledAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
-		Items: []Item{}, Sessions: []string{}, Consents: []event.ConsentRecord{}, Tickets: []Ticket{},
+		Items: []Item{}, SeatIDs: []string{}, Sessions: []string{}, Consents: []event.ConsentRecord{}, Tickets: []Ticket{},
 		Answers: map[string]any{}, Attendees: []Attendee{},
 	}
 	if r.expired(now) {
@@ -189,8 +196,12 @@ type Service struct {
 	wallets *wallet.Service
 	tickets TicketIssuer
 	queue   QueueGate
+	seats   *seat.Service
 	now     func() time.Time
 }
+
+// UseSeats connects the seat domain, so that orders can hold seats.
+func (s *Service) UseSeats(seats *seat.Service) { s.seats = seats }
 
 // QueueGate is the waiting room in front of orders.
 type QueueGate interface {

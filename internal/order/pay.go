@@ -37,6 +37,9 @@ func (s *Service) load(tx *db.Tx, r *row, now time.Time) (*Order, error) {
 	if err := tx.Select(&o.Items, `SELECT ticket_type_id, quantity, unit_price FROM order_items WHERE tenant_id = @tenant AND order_id = ? ORDER BY ticket_type_id`, r.ID); err != nil {
 		return nil, err
 	}
+	if err := tx.Select(&o.SeatIDs, `SELECT seat_id FROM order_seats WHERE tenant_id = @tenant AND order_id = ? ORDER BY seat_id`, r.ID); err != nil {
+		return nil, err
+	}
 	if err := tx.Select(&o.Sessions, `SELECT session_id FROM order_sessions WHERE tenant_id = @tenant AND order_id = ? ORDER BY session_id`, r.ID); err != nil {
 		return nil, err
 	}
@@ -71,8 +74,10 @@ func (s *Service) Get(ctx context.Context, orderID string) (*Order, error) {
 // Pay pays a held order with the customer's wallet or, for staff, by a
 // manual transfer, and issues its tickets. Paying a paid order again
 // answers as the first payment did, so a retry is safe. An expired hold is
-// hold_expired and can never be paid: its quota may already be someone
-// else's.
+// hold_expired and can never be paid: its quota or seats may already be
+// someone else's. The payment is a conditional write on the order (still
+// held, not given back, not expired) and on each seat (still held by this
+// order), so it needs no lock on the ticket types.
 func (s *Service) Pay(ctx context.Context, orderID, method string) (*Order, error) {
 	if method != MethodWallet && method != MethodManual {
 		return nil, fault.Field("method", "must be wallet or manual")
@@ -92,21 +97,8 @@ func (s *Service) Pay(ctx context.Context, orderID, method string) (*Order, erro
 		case StatusCancelled, StatusRejected:
 			return fault.New(fault.InvalidTransition, "a %s order cannot be paid", r.Status)
 		}
-		var items []Item
-		if err := tx.Select(&items, `SELECT ticket_type_id, quantity, unit_price FROM order_items WHERE tenant_id = @tenant AND order_id = ?`, r.ID); err != nil {
-			return err
-		}
-		ids := make([]string, len(items))
-		for i, it := range items {
-			ids[i] = it.TicketTypeID
-		}
-		// Holds judge expiry under the ticket type's lock; so must we, or a
-		// hold could take this order's expired quota while it is being paid.
-		if err := s.events.LockTicketTypes(tx, ids); err != nil {
-			return err
-		}
 		now := s.now()
-		if r.expired(now) {
+		if r.expired(now) || r.HoldReleased {
 			return fault.New(fault.HoldExpired, "the hold expired at %s", r.ExpiresAt.Format(time.RFC3339))
 		}
 		if method == MethodWallet {
@@ -119,8 +111,18 @@ func (s *Service) Pay(ctx context.Context, orderID, method string) (*Order, erro
 				}
 			}
 		}
-		if err := tx.ExecOne(`UPDATE orders SET status = 'paid', payment_method = ?, paid_at = ?, updated_at = ?
-			WHERE id = ? AND tenant_id = @tenant AND status = 'held'`, method, now, now, r.ID); err != nil {
+		// Conditional: a writer that gave this hold back (or another
+		// payment) got here first, whatever this node's clock says.
+		err = tx.ExecOne(`UPDATE orders SET status = 'paid', payment_method = ?, paid_at = ?, updated_at = ?
+			WHERE id = ? AND tenant_id = @tenant AND status = 'held' AND hold_released = FALSE
+			AND (expires_at IS NULL OR expires_at > ?)`, method, now, now, r.ID, now)
+		if fault.Is(err, fault.NotFound) {
+			return fault.New(fault.HoldExpired, "the hold expired")
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.sellSeats(tx, r.ID, now); err != nil {
 			return err
 		}
 		r.Status, r.PaymentMethod, r.PaidAt, r.UpdatedAt = StatusPaid, &method, &now, now
@@ -134,6 +136,7 @@ func (s *Service) Pay(ctx context.Context, orderID, method string) (*Order, erro
 		return nil, err
 	}
 	api.SetTarget(ctx, orderID)
+	s.seatsChanged(out)
 	s.completeQueue(ctx, orderID)
 	return out, nil
 }
@@ -186,6 +189,15 @@ func (s *Service) issue(tx *db.Tx, r *row, now time.Time) error {
 	issued, err := s.tickets.Issue(tx, req)
 	if err != nil {
 		return err
+	}
+	if r.PaymentMethod != nil && *r.PaymentMethod == MethodImport {
+		// Imported orders never held: they checked the quota themselves,
+		// so their tickets are counted as taken here.
+		for _, a := range attendees {
+			if err := s.events.CountTaken(tx, a.TicketTypeID, 1); err != nil {
+				return err
+			}
+		}
 	}
 	if len(issued) != len(attendees) {
 		return fmt.Errorf("order %s: %d tickets issued for %d attendees", r.ID, len(issued), len(attendees))
@@ -243,7 +255,16 @@ func (s *Service) Cancel(ctx context.Context, orderID string) (*Order, error) {
 		return nil, err
 	}
 	api.SetTarget(ctx, orderID)
+	s.seatsChanged(out)
 	return out, nil
+}
+
+// seatsChanged clears this node's seat-map snapshot after a committed
+// change to an order with seats.
+func (s *Service) seatsChanged(o *Order) {
+	if s.seats != nil && len(o.SeatIDs) > 0 {
+		s.seats.Invalidate(o.EventID)
+	}
 }
 
 func (s *Service) cancel(tx *db.Tx, r *row, now time.Time) error {
@@ -254,11 +275,22 @@ func (s *Service) cancel(tx *db.Tx, r *row, now time.Time) error {
 		return fault.New(fault.InvalidTransition, "a rejected order cannot be cancelled")
 	}
 	wasPaid := r.Status == StatusPaid
+	// Paid orders, orders waiting for verification and holds not yet given
+	// back are counted in their ticket types' quotas.
+	counted := r.Status != StatusHeld || !r.HoldReleased
 	if err := tx.ExecOne(`UPDATE orders SET status = 'cancelled', cancelled_at = ?, updated_at = ?
 		WHERE id = ? AND tenant_id = @tenant AND status = ?`, now, now, r.ID, r.Status); err != nil {
 		return err
 	}
 	r.Status, r.CancelledAt, r.UpdatedAt = StatusCancelled, &now, now
+	if counted {
+		if err := s.giveBack(tx, []string{r.ID}); err != nil {
+			return err
+		}
+	}
+	if err := s.releaseSeats(tx, r, wasPaid); err != nil {
+		return err
+	}
 	ticketIDs := []string{}
 	if wasPaid {
 		if r.PaymentMethod != nil && *r.PaymentMethod == MethodWallet && r.CustomerID != nil && r.Total > 0 {
@@ -337,8 +369,19 @@ func (s *Service) verify(ctx context.Context, orderID string, approve bool) (*Or
 			}
 			exp := now.Add(e.HoldTTL())
 			r.Status, r.ExpiresAt, kind = StatusHeld, &exp, "order.verification_approved"
+			if s.seats != nil {
+				if err := s.seats.Extend(tx, r.ID, &exp); err != nil {
+					return err
+				}
+			}
 		} else {
 			r.Status = StatusRejected
+			if err := s.giveBack(tx, []string{r.ID}); err != nil {
+				return err
+			}
+			if err := s.releaseSeats(tx, r, false); err != nil {
+				return err
+			}
 		}
 		if err := tx.ExecOne(`UPDATE orders SET status = ?, expires_at = ?, updated_at = ? WHERE id = ? AND tenant_id = @tenant AND status = 'pending_verification'`,
 			r.Status, r.ExpiresAt, now, r.ID); err != nil {
@@ -356,6 +399,30 @@ func (s *Service) verify(ctx context.Context, orderID string, approve bool) (*Or
 	}
 	api.SetTarget(ctx, orderID)
 	return out, nil
+}
+
+// sellSeats sells the seats a paid order held, if it held any.
+func (s *Service) sellSeats(tx *db.Tx, orderID string, now time.Time) error {
+	var ids []string
+	if err := tx.Select(&ids, `SELECT seat_id FROM order_seats WHERE tenant_id = @tenant AND order_id = ?`, orderID); err != nil || len(ids) == 0 {
+		return err
+	}
+	if s.seats == nil {
+		return fault.New(fault.Unavailable, "seat maps are not configured")
+	}
+	return s.seats.Sell(tx, orderID, ids, now)
+}
+
+// releaseSeats frees an order's seats: held ones, or sold ones of a paid
+// order being cancelled.
+func (s *Service) releaseSeats(tx *db.Tx, r *row, wasPaid bool) error {
+	if s.seats == nil {
+		return nil
+	}
+	if wasPaid {
+		return s.seats.Unsell(tx, r.ID)
+	}
+	return s.seats.Release(tx, r.ID)
 }
 
 // Interface checks: the wiring hands the order service to the event domain.

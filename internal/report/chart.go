@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"sync"
 
 	"github.com/go-analyze/charts"
@@ -46,9 +47,21 @@ func Chart(st *campaign.Stats, kind, format string) ([]byte, error) {
 	var err error
 	switch kind {
 	case ChartResults:
-		p, err = charts.DoughnutRender([]float64{float64(st.Successes), float64(st.Failures)},
-			out, size, charts.TitleTextOptionFunc("성공 / 실패"),
-			charts.LegendLabelsOptionFunc([]string{"성공 success", "실패 failure"}), charts.SeriesShowLabel(true))
+		// The segments carry their names and a formatter of our own: the
+		// library's default label is "name: percent", and without names
+		// it showed a bare ": 66.66%".
+		names := []string{"성공 success", "실패 failure"}
+		values := []float64{float64(st.Successes), float64(st.Failures)}
+		total := values[0] + values[1]
+		label := charts.SeriesLabel{Show: charts.Ptr(true), LabelFormatter: func(i int, name string, v float64) (string, *charts.LabelStyle) {
+			if v == 0 || total == 0 {
+				return "", nil // no label for an empty segment
+			}
+			return fmt.Sprintf("%s %d (%.1f%%)", name, int(v), v*100/total), nil
+		}}
+		list := charts.NewSeriesListDoughnut(values, charts.DoughnutSeriesOption{Names: names, Label: label})
+		p, err = charts.Render(charts.ChartOption{SeriesList: list.ToGenericSeriesList()},
+			out, size, charts.TitleTextOptionFunc("성공 / 실패"), charts.LegendLabelsOptionFunc(names))
 	case ChartHours:
 		labels, values := series(st.ByHour, true)
 		p, err = charts.LineRender([][]float64{values}, out, size, charts.TitleTextOptionFunc("시간대별 참가자 (UTC)"),
@@ -91,4 +104,13 @@ func series(groups []campaign.Group, hours bool) ([]string, []float64) {
 		labels, values = []string{"-"}, []float64{0}
 	}
 	return labels, values
+}
+
+// Chart renders one chart of a campaign's stats for a page. The Korean font
+// is loaded first when it is there, so that labels are measured with the
+// glyphs they are drawn with; without it the chart still renders (the
+// browser draws SVG text with its own fonts).
+func (s *Service) Chart(st *campaign.Stats, kind, format string) ([]byte, error) {
+	_, _ = s.loadFont()
+	return Chart(st, kind, format)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/johnfercher/maroto/v2"
 	"github.com/johnfercher/maroto/v2/pkg/components/image"
+	"github.com/johnfercher/maroto/v2/pkg/components/page"
 	"github.com/johnfercher/maroto/v2/pkg/components/row"
 	"github.com/johnfercher/maroto/v2/pkg/components/text"
 	"github.com/johnfercher/maroto/v2/pkg/config"
@@ -61,24 +62,32 @@ func PDF(st *campaign.Stats, ttf []byte, at time.Time) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("chart %s: %w", kind, err)
 		}
-		m.AddRows(row.New(90).Add(image.NewFromBytesCol(12, png, extension.Png, props.Rect{Center: true, Percent: 100})))
+		// 80 mm a chart: two fit under the totals on the first page and
+		// three on the next, rather than two per page with a gap below.
+		m.AddRows(row.New(80).Add(image.NewFromBytesCol(12, png, extension.Png, props.Rect{Center: true, Percent: 100})))
 	}
 
 	head := props.Text{Family: pdfFont, Size: 9, Style: fontstyle.Bold}
 	headNum := props.Text{Family: pdfFont, Size: 9, Style: fontstyle.Bold, Align: align.Right}
 	cell := props.Text{Family: pdfFont, Size: 9}
 	num := props.Text{Family: pdfFont, Size: 9, Align: align.Right}
+	// The tables start on a page of their own, so that a section's heading
+	// is never left at the foot of the chart pages without its rows.
+	var tables []core.Row
 	for _, sec := range sections(st) {
-		m.AddRows(row.New(4), text.NewRow(8, sec.Label, props.Text{Family: pdfFont, Size: 12, Style: fontstyle.Bold}))
-		m.AddRow(6, text.NewCol(6, "이름", head), text.NewCol(2, "참가자", headNum), text.NewCol(2, "성공", headNum), text.NewCol(2, "실패", headNum))
-		rows := make([]core.Row, 0, len(sec.Groups))
+		tables = append(tables, row.New(4), text.NewRow(8, sec.Label, props.Text{Family: pdfFont, Size: 12, Style: fontstyle.Bold}),
+			row.New(6).Add(text.NewCol(6, "이름", head), text.NewCol(2, "참가자", headNum), text.NewCol(2, "성공", headNum), text.NewCol(2, "실패", headNum)))
 		for _, g := range sec.Groups {
-			rows = append(rows, row.New(5).Add(
-				text.NewCol(6, g.Name, cell), text.NewCol(2, strconv.Itoa(g.Participants), num),
+			name := g.Name
+			if name == "" {
+				name = g.Key
+			}
+			tables = append(tables, row.New(5).Add(
+				text.NewCol(6, name, cell), text.NewCol(2, strconv.Itoa(g.Participants), num),
 				text.NewCol(2, strconv.Itoa(g.Successes), num), text.NewCol(2, strconv.Itoa(g.Failures), num)))
 		}
-		m.AddRows(rows...)
 	}
+	m.AddPages(page.New().Add(tables...))
 	doc, err := m.Generate()
 	if err != nil {
 		return nil, fmt.Errorf("pdf: %w", err)

@@ -22,11 +22,11 @@ type section struct {
 // sections is the navigation, in order.
 var sections = []section{
 	{Key: "dashboard", Href: "/app", Ready: true},
-	{Key: "events", Href: "/app/events"},
-	{Key: "orders", Href: "/app/orders"},
+	{Key: "events", Href: "/app/events", Ready: true},
+	{Key: "orders", Href: "/app/orders", Ready: true},
 	{Key: "seats", Href: "/app/seats"},
 	{Key: "gates", Href: "/app/gates"},
-	{Key: "campaigns", Href: "/app/campaigns"},
+	{Key: "campaigns", Href: "/app/campaigns", Ready: true},
 	{Key: "reports", Href: "/app/reports"},
 	{Key: "settings", Href: "/app/settings/users", Ready: true, Admin: true},
 }

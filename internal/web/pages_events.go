@@ -4,5 +4,389 @@ package web
 // types, forms, message templates, orders and attendees, and the public
 // event, checkout, waiting room and "my tickets" pages.
 
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/usher-events/usher/internal/api"
+	"github.com/usher-events/usher/internal/event"
+	"github.com/usher-events/usher/internal/fault"
+	"github.com/usher-events/usher/internal/waitroom"
+)
+
 // eventPageNames are the group's templates.
-var eventPageNames = []string{}
+var eventPageNames = []string{
+	"events_list", "events_edit", "events_detail", "events_form",
+	"orders_list", "orders_attendees", "orders_customers", "orders_index",
+	"events_messages", "events_template",
+	"public_event", "public_register", "public_order", "queue_wait",
+}
+
+// eventsPage is the content of the events list.
+type eventsPage struct {
+	Events     []event.Event
+	NextCursor string
+	CanWrite   bool
+}
+
+// Events lists the organization's events, newest first.
+func (p *Pages) Events(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, reader, func(v *visit) error {
+		list, err := p.deps.Events.List(v.ctx(), api.PageParams{Limit: 50, Cursor: v.r.URL.Query().Get("cursor")})
+		if err != nil {
+			return err
+		}
+		return p.render(v, http.StatusOK, "events_list", &view{Title: "events.title", Nav: "events", Notice: eventNotice(r),
+			Data: &eventsPage{Events: list.Body.Data, NextCursor: list.Body.NextCursor, CanWrite: writer.roles.Allows(v.sess.Principal.Role)}})
+	})
+}
+
+// eventEditPage is the content of the form that creates or changes an event.
+type eventEditPage struct {
+	// Event is nil for a new event.
+	Event     *event.Event
+	Timezones []string
+}
+
+// NewEvent shows the form that creates an event.
+func (p *Pages) NewEvent(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, writer, func(v *visit) error {
+		return p.render(v, http.StatusOK, "events_edit", &view{Title: "events.new.title", Nav: "events",
+			Form: map[string]string{"timezone": timezones[0], "capacity": "100"}, Data: &eventEditPage{Timezones: timezones}})
+	})
+}
+
+// eventFormValues reads the event form: the times are local to the chosen
+// time zone.
+func eventFormValues(v *visit) (map[string]string, event.CreateInput, error) {
+	f := v.r.PostForm
+	form := map[string]string{}
+	for _, k := range []string{"name", "starts_at", "ends_at", "timezone", "venue", "capacity"} {
+		form[k] = strings.TrimSpace(f.Get(k))
+	}
+	var chk formCheck
+	in := event.CreateInput{Name: form["name"], Timezone: form["timezone"], Venue: form["venue"]}
+	chk.add(tooLong(in.Name, 200) || in.Name == "", "name")
+	chk.add(tooLong(in.Venue, 300), "venue")
+	_, tzErr := time.LoadLocation(in.Timezone)
+	chk.add(in.Timezone == "" || tzErr != nil || strings.EqualFold(in.Timezone, "local"), "timezone")
+	var ok bool
+	in.StartsAt, ok = parseLocal(form["starts_at"], in.Timezone)
+	chk.add(!ok, "starts_at")
+	in.EndsAt, ok = parseLocal(form["ends_at"], in.Timezone)
+	chk.add(!ok, "ends_at")
+	in.Capacity, ok = atoi(form["capacity"])
+	chk.add(!ok || in.Capacity < 1 || in.Capacity > 10_000_000, "capacity")
+	return form, in, chk.err()
+}
+
+// CreateEvent makes a draft event and opens it.
+func (p *Pages) CreateEvent(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, writer, func(v *visit) error {
+		form, in, err := eventFormValues(v)
+		var e *event.Event
+		if err == nil {
+			e, err = p.deps.Events.Create(v.ctx(), in)
+		}
+		if err != nil {
+			return p.formFailed(v, "events_edit", &view{Title: "events.new.title", Nav: "events", Form: form, Path: "/app/events/new",
+				Data: &eventEditPage{Timezones: timezones}}, scoped(err, "event."))
+		}
+		http.Redirect(v.w, v.r, "/app/events/"+e.ID+"?done=event_created", http.StatusSeeOther)
+		return nil
+	})
+}
+
+// eventPage is the content of one event's page: its details, ticket
+// types, sessions, waiting room and the forms that change them.
+type eventPage struct {
+	Event       *event.Event
+	TicketTypes []event.TicketType
+	Sessions    []event.Session
+	Room        *waitroom.Room
+	Timezones   []string
+	Currencies  []string
+	CanWrite    bool
+	// Failed names the form that failed: "status", "ticket_type",
+	// "session" or "room", so its values are shown again.
+	Failed string
+}
+
+// Transitions are the status buttons an event of this status offers.
+func (e *eventPage) Transitions() []string {
+	switch e.Event.Status {
+	case event.StatusDraft:
+		return []string{string(event.Publish), string(event.Cancel)}
+	case event.StatusPublished:
+		return []string{string(event.CloseSales), string(event.Finish), string(event.Cancel)}
+	case event.StatusSalesClosed:
+		return []string{string(event.ReopenSales), string(event.Finish), string(event.Cancel)}
+	}
+	return nil
+}
+
+func (p *Pages) eventView(v *visit, eventID string) (*view, error) {
+	ctx := v.ctx()
+	e, err := p.deps.Events.Get(ctx, eventID)
+	if err != nil {
+		return nil, err
+	}
+	types, err := p.deps.Events.ListTicketTypes(ctx, eventID)
+	if err != nil {
+		return nil, err
+	}
+	sessions, err := p.deps.Events.ListSessions(ctx, eventID)
+	if err != nil {
+		return nil, err
+	}
+	room, err := p.deps.Rooms.Room(ctx, eventID)
+	if err != nil {
+		return nil, err
+	}
+	data := &eventPage{Event: e, TicketTypes: types, Sessions: sessions, Room: room, Timezones: timezones,
+		Currencies: currencies, CanWrite: writer.roles.Allows(v.sess.Principal.Role)}
+	form := map[string]string{
+		"tt.currency": "KRW", "tt.min_per_order": "1", "tt.max_per_order": "10",
+		"room.admit_per_minute": itoa(max(room.AdmitPerMinute, 60)), "room.max_active": itoa(max(room.MaxActive, 100)),
+		"room.active_ttl_seconds": itoa(max(room.ActiveTTL, 600)),
+	}
+	if len(types) > 0 {
+		form["tt.currency"] = types[0].Currency
+	}
+	if room.Enabled {
+		form["room.enabled"] = "on"
+	}
+	return &view{Title: "events.detail.title", Nav: "events", Form: form, Data: data}, nil
+}
+
+// Event shows one event with everything that belongs to it.
+func (p *Pages) Event(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, reader, func(v *visit) error {
+		vw, err := p.eventView(v, v.r.PathValue("event_id"))
+		if err != nil {
+			return err
+		}
+		vw.Notice = eventNotice(r)
+		return p.render(v, http.StatusOK, "events_detail", vw)
+	})
+}
+
+// failOn shows an event's page again with a form's error and values.
+func (p *Pages) failOn(v *visit, eventID, which string, form map[string]string, err error) error {
+	if fault.Is(err, fault.NotFound) {
+		return err
+	}
+	vw, verr := p.eventView(v, eventID)
+	if verr != nil {
+		return verr
+	}
+	for k, val := range form {
+		vw.Form[k] = val
+	}
+	d := vw.Data.(*eventPage)
+	d.Failed = which
+	vw.Path = "/app/events/" + eventID
+	return p.formFailed(v, "events_detail", vw, scoped(err, which+"."))
+}
+
+// EditEvent shows the form that changes an event.
+func (p *Pages) EditEvent(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, writer, func(v *visit) error {
+		e, err := p.deps.Events.Get(v.ctx(), v.r.PathValue("event_id"))
+		if err != nil {
+			return err
+		}
+		form := map[string]string{"name": e.Name, "starts_at": inZoneInput(e.StartsAt, e.Timezone), "ends_at": inZoneInput(e.EndsAt, e.Timezone),
+			"timezone": e.Timezone, "venue": e.Venue, "capacity": itoa(e.Capacity)}
+		return p.render(v, http.StatusOK, "events_edit", &view{Title: "events.edit.title", Nav: "events", Form: form,
+			Data: &eventEditPage{Event: e, Timezones: zonesWith(e.Timezone)}})
+	})
+}
+
+// zonesWith is the time zone list with tz in it (an event made over the
+// API may use any IANA zone).
+func zonesWith(tz string) []string {
+	if slices.Contains(timezones, tz) {
+		return timezones
+	}
+	return append([]string{tz}, timezones...)
+}
+
+// UpdateEvent changes an event's name, times, time zone, venue or capacity.
+func (p *Pages) UpdateEvent(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, writer, func(v *visit) error {
+		id := v.r.PathValue("event_id")
+		form, in, err := eventFormValues(v)
+		if err == nil {
+			_, err = p.deps.Events.Patch(v.ctx(), id, event.Update{Name: &in.Name, StartsAt: &in.StartsAt, EndsAt: &in.EndsAt,
+				Timezone: &in.Timezone, Venue: &in.Venue, Capacity: &in.Capacity})
+		}
+		if err != nil {
+			if fault.Is(err, fault.NotFound) {
+				return err
+			}
+			e, gerr := p.deps.Events.Get(v.ctx(), id)
+			if gerr != nil {
+				return gerr
+			}
+			return p.formFailed(v, "events_edit", &view{Title: "events.edit.title", Nav: "events", Form: form, Path: "/app/events/" + id + "/edit",
+				Data: &eventEditPage{Event: e, Timezones: zonesWith(e.Timezone)}}, scoped(err, "event."))
+		}
+		http.Redirect(v.w, v.r, "/app/events/"+id+"?done=event_saved", http.StatusSeeOther)
+		return nil
+	})
+}
+
+// MoveEvent publishes, closes, reopens, finishes or cancels an event.
+func (p *Pages) MoveEvent(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, writer, func(v *visit) error {
+		id := v.r.PathValue("event_id")
+		to := event.Transition(v.r.PostForm.Get("to"))
+		_, err := p.deps.Events.Move(v.ctx(), id, to)
+		if err != nil {
+			return p.failOn(v, id, "status", nil, err)
+		}
+		http.Redirect(v.w, v.r, "/app/events/"+id+"?done=event_"+strings.ReplaceAll(string(to), "-", "_"), http.StatusSeeOther)
+		return nil
+	})
+}
+
+// CreateTicketType adds a ticket type; its price is typed in major units
+// and its sale window in the event's time zone.
+func (p *Pages) CreateTicketType(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, writer, func(v *visit) error {
+		id := v.r.PathValue("event_id")
+		e, err := p.deps.Events.Get(v.ctx(), id)
+		if err != nil {
+			return err
+		}
+		f := v.r.PostForm
+		form := map[string]string{}
+		for _, k := range []string{"name", "price", "currency", "quota", "sales_start", "sales_end", "perks", "min_per_order", "max_per_order", "requires_verification"} {
+			form["tt."+k] = strings.TrimSpace(f.Get(k))
+		}
+		var chk formCheck
+		in := event.TicketTypeInput{Name: form["tt.name"], Currency: form["tt.currency"], Perks: form["tt.perks"],
+			RequiresVerification: form["tt.requires_verification"] != ""}
+		chk.add(in.Name == "" || tooLong(in.Name, 200), "name")
+		var ok bool
+		in.Price, ok = parseMoney(form["tt.price"], in.Currency)
+		chk.add(!ok, "price")
+		in.Quota, ok = atoi(form["tt.quota"])
+		chk.add(!ok || in.Quota < 0, "quota")
+		chk.add(tooLong(in.Perks, 2000), "perks")
+		if s := form["tt.sales_start"]; s != "" {
+			t, ok := parseLocal(s, e.Timezone)
+			chk.add(!ok, "sales_start")
+			in.SalesStart = &t
+		}
+		if s := form["tt.sales_end"]; s != "" {
+			t, ok := parseLocal(s, e.Timezone)
+			chk.add(!ok, "sales_end")
+			in.SalesEnd = &t
+		}
+		if s := form["tt.min_per_order"]; s != "" {
+			in.MinPerOrder, ok = atoi(s)
+			chk.add(!ok, "min_per_order")
+		}
+		if s := form["tt.max_per_order"]; s != "" {
+			in.MaxPerOrder, ok = atoi(s)
+			chk.add(!ok, "max_per_order")
+		}
+		err = chk.err()
+		if err == nil {
+			_, err = p.deps.Events.CreateTicketType(v.ctx(), id, in)
+		}
+		if err != nil {
+			return p.failOn(v, id, "ticket_type", form, err)
+		}
+		http.Redirect(v.w, v.r, "/app/events/"+id+"?done=ticket_type_created#ticket-types", http.StatusSeeOther)
+		return nil
+	})
+}
+
+// CreateSession adds a session or track talk.
+func (p *Pages) CreateSession(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, writer, func(v *visit) error {
+		id := v.r.PathValue("event_id")
+		e, err := p.deps.Events.Get(v.ctx(), id)
+		if err != nil {
+			return err
+		}
+		f := v.r.PostForm
+		form := map[string]string{}
+		for _, k := range []string{"name", "track", "starts_at", "ends_at", "capacity"} {
+			form["ss."+k] = strings.TrimSpace(f.Get(k))
+		}
+		var chk formCheck
+		in := event.SessionInput{Name: form["ss.name"], Track: form["ss.track"]}
+		chk.add(in.Name == "" || tooLong(in.Name, 200), "name")
+		chk.add(tooLong(in.Track, 100), "track")
+		var ok bool
+		in.StartsAt, ok = parseLocal(form["ss.starts_at"], e.Timezone)
+		chk.add(!ok, "starts_at")
+		in.EndsAt, ok = parseLocal(form["ss.ends_at"], e.Timezone)
+		chk.add(!ok, "ends_at")
+		in.Capacity, ok = atoi(form["ss.capacity"])
+		chk.add(!ok || in.Capacity < 1, "capacity")
+		err = chk.err()
+		if err == nil {
+			_, err = p.deps.Events.CreateSession(v.ctx(), id, in)
+		}
+		if err != nil {
+			return p.failOn(v, id, "session", form, err)
+		}
+		http.Redirect(v.w, v.r, "/app/events/"+id+"?done=session_created#sessions", http.StatusSeeOther)
+		return nil
+	})
+}
+
+// ConfigureWaitingRoom turns an event's waiting room on or off and sets
+// its admission rate, active slots and active time.
+func (p *Pages) ConfigureWaitingRoom(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, writer, func(v *visit) error {
+		id := v.r.PathValue("event_id")
+		f := v.r.PostForm
+		form := map[string]string{}
+		for _, k := range []string{"enabled", "admit_per_minute", "max_active", "active_ttl_seconds"} {
+			form["room."+k] = strings.TrimSpace(f.Get(k))
+		}
+		var chk formCheck
+		cfg := waitroom.Config{Enabled: form["room.enabled"] != ""}
+		var ok bool
+		cfg.AdmitPerMinute, ok = atoi(form["room.admit_per_minute"])
+		chk.add(!ok, "admit_per_minute")
+		cfg.MaxActive, ok = atoi(form["room.max_active"])
+		chk.add(!ok, "max_active")
+		cfg.ActiveTTL, ok = atoi(form["room.active_ttl_seconds"])
+		chk.add(!ok, "active_ttl_seconds")
+		err := chk.err()
+		if err == nil {
+			_, err = p.deps.Rooms.Configure(v.ctx(), id, cfg)
+		}
+		if err != nil {
+			return p.failOn(v, id, "room", form, err)
+		}
+		http.Redirect(v.w, v.r, "/app/events/"+id+"?done=room_saved#waiting-room", http.StatusSeeOther)
+		return nil
+	})
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// eventNotices are the success notes of the group's redirects (?done=).
+var eventNotices = map[string]string{
+	"event_created": "notice.event_created", "event_saved": "notice.event_saved",
+	"event_publish": "notice.event_publish", "event_close_sales": "notice.event_close_sales",
+	"event_reopen_sales": "notice.event_reopen_sales", "event_finish": "notice.event_finish",
+	"event_cancel": "notice.event_cancel", "ticket_type_created": "notice.ticket_type_created",
+	"session_created": "notice.session_created", "room_saved": "notice.room_saved",
+	"form_saved": "notice.form_saved", "template_saved": "notice.template_saved",
+	"customer_created": "notice.customer_created", "charged": "notice.charged",
+}
+
+// eventNotice is the note a redirect asked for.
+func eventNotice(r *http.Request) string { return eventNotices[r.URL.Query().Get("done")] }

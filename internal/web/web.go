@@ -23,8 +23,15 @@ import (
 	"time"
 
 	"github.com/usher-events/usher/internal/api"
+	"github.com/usher-events/usher/internal/campaign"
+	"github.com/usher-events/usher/internal/event"
 	"github.com/usher-events/usher/internal/fault"
+	"github.com/usher-events/usher/internal/notify"
+	"github.com/usher-events/usher/internal/order"
+	"github.com/usher-events/usher/internal/report"
 	"github.com/usher-events/usher/internal/tenant"
+	"github.com/usher-events/usher/internal/waitroom"
+	"github.com/usher-events/usher/internal/wallet"
 )
 
 //go:embed templates/*.html
@@ -41,6 +48,17 @@ type Config struct {
 type Deps struct {
 	Tenants *tenant.Service
 	Logger  *slog.Logger
+
+	// The events and tickets pages (pages_events.go).
+	Events  *event.Service
+	Orders  *order.Service
+	Wallets *wallet.Service
+	Notify  *notify.Service
+	Rooms   *waitroom.Service
+
+	// The campaign pages (pages_campaigns.go).
+	Campaigns *campaign.Service
+	Reports   *report.Service
 }
 
 // Pages serves the web pages.
@@ -247,7 +265,10 @@ func (p *Pages) render(v *visit, status int, name string, vw *view) error {
 	}
 	vw.Lang, vw.msgs, vw.assets = v.lang, catalogs[v.lang], p.assets
 	vw.CSRF = v.csrf
-	vw.Path = v.r.URL.RequestURI()
+	if vw.Path == "" {
+		// A handler may name the page a form post's answer stands for.
+		vw.Path = v.r.URL.RequestURI()
+	}
 	if p, ok := pagePaths[name]; ok && v.r.Method != http.MethodGet {
 		vw.Path = p
 	}

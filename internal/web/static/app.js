@@ -37,3 +37,61 @@
     if (message && !window.confirm(message)) e.preventDefault();
   });
 })();
+
+// Events and tickets: the message template's live preview and the waiting
+// page's polling. Both only improve pages that work without them.
+(function () {
+  "use strict";
+
+  var form = document.querySelector("form[data-preview]");
+  if (form) {
+    var timer = null;
+    var show = function (res) {
+      var err = document.getElementById("preview-error");
+      err.hidden = !res.error;
+      err.textContent = res.error || "";
+      if (!res.error) {
+        document.getElementById("preview-subject").textContent = res.subject;
+        document.getElementById("preview-body").textContent = res.body;
+      }
+    };
+    form.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        fetch(form.getAttribute("data-preview"), {
+          method: "POST", credentials: "same-origin",
+          body: new URLSearchParams(new FormData(form))
+        }).then(function (r) { return r.json(); }).then(show, function () { /* keep the last preview */ });
+      }, 300);
+    });
+  }
+
+  var queue = document.getElementById("queue");
+  if (queue && queue.getAttribute("data-token")) {
+    var token = queue.getAttribute("data-token");
+    var start = parseInt(queue.getAttribute("data-start"), 10) || 0;
+    var update = function (s) {
+      if (s.status === "active") {
+        window.location.replace("/e/" + encodeURIComponent(queue.getAttribute("data-event")) +
+          "/register?t=" + encodeURIComponent(token));
+        return true;
+      }
+      if (s.status === "expired") {
+        document.getElementById("queue-note").textContent = queue.getAttribute("data-expired");
+        return true;
+      }
+      if (s.position > start) start = s.position;
+      document.getElementById("queue-position").textContent = s.position;
+      if (!s.opens_at) document.getElementById("queue-eta").textContent = s.eta_seconds;
+      document.getElementById("queue-progress").value = start > 0 ? Math.round(100 * (start - s.position) / start) : 0;
+      return false;
+    };
+    var poll = function () {
+      fetch("/v1/public/queue/" + encodeURIComponent(token), { headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (s) { if (!s || !update(s)) setTimeout(poll, 3000); },
+              function () { setTimeout(poll, 5000); });
+    };
+    setTimeout(poll, 1000);
+  }
+})();

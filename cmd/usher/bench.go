@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/usher-events/usher/internal/bench"
+)
+
+// benchCmd groups the rehearsals that put a measured load on a server.
+type benchCmd struct {
+	FlashSale     flashSaleCmd     `cmd:"" name:"flash-sale" help:"Buyers holding tickets or seats as fast as they can; prints holds/s, latency, oversold and the ratio to GET /healthz."`
+	Participation participationCmd `cmd:"" help:"Campaign participations with duplicate phones in other spellings; prints participations/s, latency and the correctness counter (people accepted twice, must be 0)."`
+	Checkin       checkinBenchCmd  `cmd:"" help:"Scans at the gates (server or --gate-node); prints scans/s, latency and the correctness counters (double admissions, lost scans, must be 0)."`
+}
+
+type flashSaleCmd struct {
+	Target      string        `help:"A running server's loopback URL; without it a server runs in-process on a temporary SQLite folder." placeholder:"URL"`
+	Buyers      int           `help:"Distinct buyers." default:"10000"`
+	Concurrency int           `help:"Requests in flight at once." default:"64"`
+	Seats       int           `help:"Sell a seat map of this many seats (buyers pick random seats) instead of a quantity." default:"0"`
+	Quota       int           `help:"Tickets of one type to sell when --seats is not given." default:"100000"`
+	Duration    time.Duration `help:"Upper bound of each phase (the sale ends sooner when sold out)." default:"10s"`
+}
+
+func (c *flashSaleCmd) run(ctx context.Context, log *slog.Logger, stdout io.Writer) error {
+	if c.Target != "" {
+		if err := bench.CheckLoopback(c.Target); err != nil {
+			return err
+		}
+	}
+	if c.Concurrency < 1 || c.Concurrency > 4096 {
+		return fmt.Errorf("--concurrency must be between 1 and 4096")
+	}
+	if c.Duration <= 0 || c.Duration > time.Hour {
+		return fmt.Errorf("--duration must be between 0 and 1h")
+	}
+	fmt.Fprintln(stdout, "preparing the sale…")
+	res, err := bench.FlashSale(ctx, bench.FlashSaleConfig{
+		Target: c.Target, Buyers: c.Buyers, Concurrency: c.Concurrency, Seats: c.Seats, Quota: c.Quota,
+		Duration: c.Duration, Progress: stdout, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	res.Print(stdout)
+	if res.Oversold != 0 {
+		return fmt.Errorf("oversold %d", res.Oversold)
+	}
+	return nil
+}

@@ -1,0 +1,155 @@
+// Package bench puts measured load on an Usher server, in-process or at a
+// loopback URL, for the `usher bench …` rehearsals: a client tuned for many
+// concurrent requests, a latency recorder, and the scenarios.
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/usher-events/usher/internal/app"
+)
+
+// Client talks JSON to one server over keep-alive connections.
+type Client struct {
+	Base  string
+	Token string
+	http  *http.Client
+}
+
+// NewClient returns a client for base with room for conns connections.
+func NewClient(base string, conns int) *Client {
+	tr := &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, IdleConnTimeout: time.Minute}
+	return &Client{Base: base, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+}
+
+// Do sends a request with a JSON body (nil for none) and decodes the JSON
+// answer into out (nil to discard). It returns the status.
+func (c *Client) Do(ctx context.Context, method, path string, body, out any) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, rd)
+	if err != nil {
+		return 0, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		return res.StatusCode, err
+	}
+	if out != nil && res.StatusCode < 300 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return res.StatusCode, fmt.Errorf("%s %s: decode: %w", method, path, err)
+		}
+	}
+	return res.StatusCode, nil
+}
+
+// must is Do that wants a status below 300.
+func (c *Client) must(ctx context.Context, method, path string, body, out any) error {
+	st, err := c.Do(ctx, method, path, body, out)
+	if err != nil {
+		return err
+	}
+	if st >= 300 {
+		return fmt.Errorf("%s %s: status %d", method, path, st)
+	}
+	return nil
+}
+
+// Latencies records request durations from many goroutines.
+type Latencies struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+// Add records one duration.
+func (l *Latencies) Add(d time.Duration) {
+	l.mu.Lock()
+	l.d = append(l.d, d)
+	l.mu.Unlock()
+}
+
+// Percentile returns the p-th percentile (0–100) of what was recorded.
+func (l *Latencies) Percentile(p float64) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.d) == 0 {
+		return 0
+	}
+	slices.Sort(l.d)
+	i := int(float64(len(l.d)-1) * p / 100)
+	return l.d[i]
+}
+
+// CheckLoopback refuses targets that are not on this machine: a bench is a
+// heavy load and must not be pointed at someone else's server by mistake.
+func CheckLoopback(target string) error {
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("--target must be an http:// URL, got %q", target)
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("--target must be a loopback address (127.0.0.1, ::1, localhost), got %q", host)
+	}
+	return nil
+}
+
+// StartInProcess serves a fresh server on a temporary SQLite data folder at
+// 127.0.0.1:0 and returns its URL and a stop function that also removes the
+// folder.
+func StartInProcess(ctx context.Context, log *slog.Logger) (string, func(), error) {
+	dir, err := os.MkdirTemp("", "usher-bench-")
+	if err != nil {
+		return "", nil, err
+	}
+	a, err := app.New(ctx, app.Config{Addr: "127.0.0.1:0", DataDir: dir}, log)
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	addr := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(sctx, func(s string) { addr <- s }) }()
+	select {
+	case s := <-addr:
+		return "http://" + s, func() { cancel(); <-done; os.RemoveAll(dir) }, nil
+	case err := <-done:
+		cancel()
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+}

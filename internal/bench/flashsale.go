@@ -1,0 +1,338 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/usher-events/usher/internal/id"
+)
+
+// FlashSaleConfig describes one flash-sale rehearsal.
+type FlashSaleConfig struct {
+	// Target is a running server's loopback URL; empty serves one
+	// in-process on a temporary SQLite folder.
+	Target string
+	// Buyers is how many distinct buyers take part.
+	Buyers int
+	// Concurrency is how many requests are in flight at once.
+	Concurrency int
+	// Seats, when above zero, sells a seat map of that many seats (buyers
+	// pick random seats); otherwise Quota tickets of one type are sold.
+	Seats int
+	Quota int
+	// Duration bounds each phase; the sale phase ends sooner when sold out.
+	Duration time.Duration
+	// Progress receives a line a second while the sale runs; may be nil.
+	Progress io.Writer
+	// Logger receives the in-process server's logs.
+	Logger *slog.Logger
+}
+
+// FlashSaleResult is what one rehearsal measured.
+type FlashSaleResult struct {
+	Target        string
+	Mode          string // "quantity" or "seats"
+	Stock         int
+	Concurrency   int
+	Holds         int64 // answered 201
+	Refused       int64 // answered 409 (sold out, seat taken)
+	Errors        int64 // anything else
+	Elapsed       time.Duration
+	HoldsPerSec   float64
+	P50, P95, P99 time.Duration
+	SoldOutAfter  time.Duration // zero when not sold out within Duration
+	Oversold      int64
+	HealthzPerSec float64
+}
+
+// Ratio is the hold rate as a share of the trivial-endpoint rate.
+func (r *FlashSaleResult) Ratio() float64 {
+	if r.HealthzPerSec == 0 {
+		return 0
+	}
+	return r.HoldsPerSec / r.HealthzPerSec
+}
+
+// Print writes the result for people.
+func (r *FlashSaleResult) Print(w io.Writer) {
+	fmt.Fprintf(w, "flash sale against %s (%s, stock %d, %d concurrent)\n", r.Target, r.Mode, r.Stock, r.Concurrency)
+	fmt.Fprintf(w, "  holds answered 201:   %d (409: %d, other: %d) in %s\n", r.Holds, r.Refused, r.Errors, r.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "  holds/s:              %.0f\n", r.HoldsPerSec)
+	fmt.Fprintf(w, "  latency p50/p95/p99:  %s / %s / %s\n", r.P50.Round(10*time.Microsecond), r.P95.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond))
+	if r.SoldOutAfter > 0 {
+		fmt.Fprintf(w, "  sold out after:       %s\n", r.SoldOutAfter.Round(time.Millisecond))
+	} else {
+		fmt.Fprintf(w, "  sold out after:       not within the duration\n")
+	}
+	fmt.Fprintf(w, "  oversold:             %d\n", r.Oversold)
+	fmt.Fprintf(w, "  GET /healthz/s:       %.0f (same run, same concurrency)\n", r.HealthzPerSec)
+	fmt.Fprintf(w, "  holds / healthz:      %.1f %%\n", 100*r.Ratio())
+}
+
+// FlashSale runs the rehearsal: it creates its own organization, event and
+// stock, measures the trivial endpoint's rate, then lets the buyers hold
+// until the stock is gone or the duration ends, and checks that nothing was
+// sold twice or beyond the stock. Every loop is bounded by the duration.
+func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, error) {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 64
+	}
+	if cfg.Buyers <= 0 {
+		cfg.Buyers = 10000
+	}
+	if cfg.Duration <= 0 {
+		cfg.Duration = 10 * time.Second
+	}
+	if cfg.Seats <= 0 && cfg.Quota <= 0 {
+		cfg.Quota = 100000
+	}
+	if cfg.Progress == nil {
+		cfg.Progress = io.Discard
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	base := cfg.Target
+	if base == "" {
+		url, stop, err := StartInProcess(ctx, cfg.Logger)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+		base = url
+	} else if err := CheckLoopback(base); err != nil {
+		return nil, err
+	}
+	c := NewClient(base, cfg.Concurrency)
+	res := &FlashSaleResult{Target: base, Concurrency: cfg.Concurrency}
+	sale, err := prepare(ctx, c, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("prepare the sale: %w", err)
+	}
+	res.Mode, res.Stock = sale.mode, sale.stock
+
+	// The trivial endpoint, same server, same client, same concurrency.
+	n, elapsed := hammer(ctx, cfg.Concurrency, min(cfg.Duration, 5*time.Second), func(ctx context.Context, _ *rand.Rand) bool {
+		st, err := c.Do(ctx, "GET", "/healthz", nil, nil)
+		return err == nil && st == 200
+	})
+	res.HealthzPerSec = float64(n) / elapsed.Seconds()
+
+	var lat Latencies
+	var holds, refused, errs atomic.Int64
+	var soldOut atomic.Bool
+	var soldAt atomic.Int64
+	var seatsMu sync.Mutex
+	taken := map[string]int{}
+	start := time.Now()
+	stopProgress := progress(cfg.Progress, &holds, &refused, start)
+	var buyer atomic.Int64
+	_, elapsed = hammer(ctx, cfg.Concurrency, cfg.Duration, func(ctx context.Context, rng *rand.Rand) bool {
+		if soldOut.Load() {
+			return false
+		}
+		b := buyer.Add(1) % int64(cfg.Buyers)
+		body := map[string]any{"buyer": map[string]any{"name": fmt.Sprintf("Buyer %d", b), "email": fmt.Sprintf("buyer%d@bench.example", b)}}
+		if sale.mode == "seats" {
+			body["seat_ids"] = []string{sale.seatIDs[rng.IntN(len(sale.seatIDs))]}
+		} else {
+			body["items"] = []any{map[string]any{"ticket_type_id": sale.typeID, "quantity": 1}}
+		}
+		var out struct {
+			ID      string   `json:"id"`
+			SeatIDs []string `json:"seat_ids"`
+		}
+		t0 := time.Now()
+		st, err := c.Do(ctx, "POST", "/v1/events/"+sale.eventID+"/orders", body, &out)
+		if ctx.Err() != nil {
+			return false
+		}
+		lat.Add(time.Since(t0))
+		switch {
+		case err == nil && st == 201:
+			if int(holds.Add(1)) >= sale.stock && soldOut.CompareAndSwap(false, true) {
+				soldAt.Store(int64(time.Since(start)))
+			}
+			seatsMu.Lock()
+			for _, s := range out.SeatIDs {
+				taken[s]++
+			}
+			seatsMu.Unlock()
+		case err == nil && st == 409:
+			refused.Add(1)
+			if sale.mode == "quantity" && soldOut.CompareAndSwap(false, true) {
+				soldAt.Store(int64(time.Since(start)))
+			}
+		default:
+			errs.Add(1)
+		}
+		return true
+	})
+	stopProgress()
+	res.Elapsed = elapsed
+	if d := time.Duration(soldAt.Load()); d > 0 {
+		res.Elapsed, res.SoldOutAfter = d, d
+	}
+	res.Holds, res.Refused, res.Errors = holds.Load(), refused.Load(), errs.Load()
+	res.HoldsPerSec = float64(res.Holds) / res.Elapsed.Seconds()
+	res.P50, res.P95, res.P99 = lat.Percentile(50), lat.Percentile(95), lat.Percentile(99)
+
+	// Oversold: more holds answered than stock, a seat answered twice, or
+	// the server's own count above the quota.
+	res.Oversold = max(0, res.Holds-int64(sale.stock))
+	for _, n := range taken {
+		res.Oversold += int64(n - 1)
+	}
+	var types []struct {
+		Held  int `json:"held"`
+		Sold  int `json:"sold"`
+		Quota int `json:"quota"`
+	}
+	if err := c.must(context.WithoutCancel(ctx), "GET", "/v1/events/"+sale.eventID+"/ticket-types", nil, &struct {
+		Data *[]struct {
+			Held  int `json:"held"`
+			Sold  int `json:"sold"`
+			Quota int `json:"quota"`
+		} `json:"data"`
+	}{Data: &types}); err != nil {
+		return res, fmt.Errorf("check the stock: %w", err)
+	}
+	for _, t := range types {
+		res.Oversold += int64(max(0, t.Held+t.Sold-t.Quota))
+	}
+	return res, nil
+}
+
+// sale is what prepare made.
+type sale struct {
+	mode, eventID, typeID string
+	stock                 int
+	seatIDs               []string
+}
+
+// prepare signs up a fresh organization and makes a published event with
+// the stock to sell.
+func prepare(ctx context.Context, c *Client, cfg FlashSaleConfig) (*sale, error) {
+	var signup struct {
+		AccessToken string `json:"access_token"`
+	}
+	email := "bench-" + id.Secret(6) + "@bench.example"
+	if err := c.must(ctx, "POST", "/v1/signup", map[string]any{"organization": "Bench " + email, "email": email, "password": "bench password " + id.Secret(8)}, &signup); err != nil {
+		return nil, err
+	}
+	c.Token = signup.AccessToken
+	s := &sale{mode: "quantity", stock: cfg.Quota}
+	if cfg.Seats > 0 {
+		s.mode, s.stock = "seats", cfg.Seats
+	}
+	starts := time.Now().Add(30 * 24 * time.Hour).UTC()
+	var ev struct {
+		ID string `json:"id"`
+	}
+	if err := c.must(ctx, "POST", "/v1/events", map[string]any{
+		"name": "Flash sale " + email, "starts_at": starts, "ends_at": starts.Add(3 * time.Hour),
+		"timezone": "Asia/Seoul", "venue": "Bench Arena", "capacity": s.stock,
+	}, &ev); err != nil {
+		return nil, err
+	}
+	s.eventID = ev.ID
+	var tt struct {
+		ID string `json:"id"`
+	}
+	if err := c.must(ctx, "POST", "/v1/events/"+ev.ID+"/ticket-types", map[string]any{
+		"name": "General", "price": 0, "currency": "KRW", "quota": s.stock,
+	}, &tt); err != nil {
+		return nil, err
+	}
+	s.typeID = tt.ID
+	if s.mode == "seats" {
+		const perRow, perRequest = 50, 5000
+		var seats []map[string]any
+		for i := range s.stock {
+			seats = append(seats, map[string]any{
+				"section": fmt.Sprintf("S%d", i/(perRow*20)), "row": fmt.Sprint(i / perRow % 20), "number": i%perRow + 1, "ticket_type_id": tt.ID,
+			})
+		}
+		for len(seats) > 0 {
+			chunk := seats[:min(perRequest, len(seats))]
+			seats = seats[len(chunk):]
+			if err := c.must(ctx, "POST", "/v1/events/"+ev.ID+"/seats", map[string]any{"seats": chunk}, nil); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := c.must(ctx, "POST", "/v1/events/"+ev.ID+"/publish", nil, nil); err != nil {
+		return nil, err
+	}
+	if s.mode == "seats" {
+		var list struct {
+			Data []struct {
+				ID string `json:"id"`
+			} `json:"data"`
+		}
+		if err := c.must(ctx, "GET", "/v1/public/events/"+ev.ID+"/seats", nil, &list); err != nil {
+			return nil, err
+		}
+		for _, st := range list.Data {
+			s.seatIDs = append(s.seatIDs, st.ID)
+		}
+		if len(s.seatIDs) != s.stock {
+			return nil, errors.New("the seat map does not have the seats just created")
+		}
+	}
+	return s, nil
+}
+
+// hammer runs fn from n goroutines until it returns false or d passes, and
+// reports how many calls returned true and how long the run took.
+func hammer(ctx context.Context, n int, d time.Duration, fn func(context.Context, *rand.Rand) bool) (int64, time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var count atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(i), uint64(start.UnixNano())))
+			for ctx.Err() == nil {
+				if !fn(ctx, rng) {
+					return
+				}
+				count.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return count.Load(), time.Since(start)
+}
+
+// progress prints the running counts once a second until stopped.
+func progress(w io.Writer, holds, refused *atomic.Int64, start time.Time) func() {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				el := time.Since(start).Seconds()
+				fmt.Fprintf(w, "  %5.1fs  holds %d (%.0f/s), refused %d\n", el, holds.Load(), float64(holds.Load())/el, refused.Load())
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}

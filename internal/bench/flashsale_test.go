@@ -1,0 +1,40 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+)
+
+// TestFlashSaleInProcess runs both rehearsals briefly against an in-process
+// server: the stock sells out exactly and nothing is oversold. Speed is not
+// asserted (see BENCHMARKS.md); USHER_BENCH_DURATION lengthens the run for
+// profiling with -cpuprofile.
+func TestFlashSaleInProcess(t *testing.T) {
+	d := 20 * time.Second
+	quota := 300
+	if v := os.Getenv("USHER_BENCH_DURATION"); v != "" {
+		d, _ = time.ParseDuration(v)
+		quota = 1000000
+	}
+	for _, cfg := range []FlashSaleConfig{
+		{Quota: quota, Concurrency: 64, Duration: d},
+		{Seats: 200, Concurrency: 64, Duration: d},
+	} {
+		res, err := FlashSale(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Oversold != 0 || res.Errors != 0 {
+			t.Fatalf("%s: oversold %d, errors %d", res.Mode, res.Oversold, res.Errors)
+		}
+		if os.Getenv("USHER_BENCH_DURATION") == "" && res.Holds != int64(res.Stock) {
+			t.Fatalf("%s: %d holds for a stock of %d", res.Mode, res.Holds, res.Stock)
+		}
+		t.Logf("%s: %d holds, %.0f/s, healthz %.0f/s, p99 %s", res.Mode, res.Holds, res.HoldsPerSec, res.HealthzPerSec, res.P99)
+		if os.Getenv("USHER_BENCH_DURATION") != "" {
+			break
+		}
+	}
+}

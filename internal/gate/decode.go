@@ -1,0 +1,95 @@
+package gate
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"image"
+	_ "image/jpeg" // camera frames arrive as JPEG
+	_ "image/png"
+	"io"
+	"net/http"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+
+	"github.com/usher-events/usher/internal/api"
+	"github.com/usher-events/usher/internal/fault"
+)
+
+// maxFramePixels bounds a frame's size before decoding, so that a small
+// file that claims a huge picture cannot take the memory.
+const maxFramePixels = 4096 * 4096
+
+// DecodeQR finds a QR code in a JPEG or PNG camera frame and returns its
+// text: the fallback for browsers without BarcodeDetector (desktop Chrome
+// on Linux and Windows, Safari).
+func DecodeQR(frame []byte) (string, error) {
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(frame))
+	if err != nil {
+		return "", fault.Field("image", "must be a JPEG or PNG image")
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > maxFramePixels {
+		return "", fault.Field("image", "is too large (at most 4096×4096 pixels)")
+	}
+	img, _, err := image.Decode(bytes.NewReader(frame))
+	if err != nil {
+		return "", fault.Field("image", "must be a JPEG or PNG image")
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		return "", fault.Field("image", "cannot be read")
+	}
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
+	if err != nil {
+		return "", fault.New(fault.Validation, "no QR code found in the image")
+	}
+	return res.GetText(), nil
+}
+
+// HandleDecode is POST /v1/scan/decode: the body is the image (any
+// Content-Type), the answer {"code": "…"}. It is a plain handler because
+// its body is not JSON; it checks the credentials the authentication
+// layer resolved (any gate-capable role).
+func (s *Service) HandleDecode(w http.ResponseWriter, r *http.Request) {
+	p, ok := api.PrincipalFrom(r.Context())
+	if !ok {
+		api.WriteError(w, r, fault.New(fault.Unauthorized, "credentials are required: send \"Authorization: Bearer <token>\""))
+		return
+	}
+	if !api.Gate.Allows(p.Role) {
+		api.WriteError(w, r, fault.New(fault.Forbidden, "the role %q may not do this", p.Role))
+		return
+	}
+	serveDecode(w, r, func(err error) { api.WriteError(w, r, err) })
+}
+
+// DecodeHandler serves the same decoding for a gate node, which checks
+// its own credentials before.
+func DecodeHandler(writeErr func(http.ResponseWriter, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		serveDecode(w, r, func(err error) { writeErr(w, err) })
+	}
+}
+
+func serveDecode(w http.ResponseWriter, r *http.Request, fail func(error)) {
+	frame, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		fail(fault.New(fault.TooLarge, "the image is larger than 1 MiB"))
+		return
+	}
+	if err != nil {
+		fail(fault.New(fault.Invalid, "cannot read the image"))
+		return
+	}
+	code, err := DecodeQR(frame)
+	if err != nil {
+		fail(err)
+		return
+	}
+	b, _ := json.Marshal(map[string]string{"code": code})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(b)
+}

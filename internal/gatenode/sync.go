@@ -1,0 +1,247 @@
+package gatenode
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/usher-events/usher/internal/db"
+	"github.com/usher-events/usher/internal/gate"
+	"github.com/usher-events/usher/internal/ticket"
+)
+
+// sinceMargin re-reads changes this far back on each pull: a ticket is
+// stamped before its transaction commits, so it may appear slightly late.
+const sinceMargin = 5 * time.Minute
+
+// poke asks the sync loop to push soon (after a scan).
+func (n *Node) poke() {
+	select {
+	case n.kick <- struct{}{}:
+	default:
+	}
+}
+
+// syncLoop pushes and pulls until ctx ends, backing off while the server
+// does not answer.
+func (n *Node) syncLoop(ctx context.Context) {
+	wait := n.cfg.SyncInterval
+	for {
+		err := n.SyncOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			if n.online.Swap(false) {
+				n.log.Warn("gate node offline", "err", err)
+			}
+			wait = min(wait*2, n.cfg.MaxBackoff)
+		} else {
+			if !n.online.Swap(true) {
+				n.log.Info("gate node online")
+			}
+			n.lastSync.Store(n.cfg.Now().UnixNano())
+			wait = n.cfg.SyncInterval
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		case <-n.kick:
+			t.Stop()
+			if err != nil {
+				// While offline a scan must not turn backoff into a retry
+				// storm; only a timer retries.
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				}
+			}
+		}
+	}
+}
+
+// SyncOnce pushes every pending scan, then pulls keys and changes.
+func (n *Node) SyncOnce(ctx context.Context) error {
+	if err := n.push(ctx); err != nil {
+		return err
+	}
+	return n.pull(ctx)
+}
+
+func (n *Node) push(ctx context.Context) error {
+	for {
+		var rows []scanRow
+		err := n.db.Read(ctx, func(tx *db.Tx) error {
+			return tx.Select(&rows, `SELECT scan_id, gate_id, device_id, direction, code, ticket_id, result, message, scanned_at
+				FROM node_scans WHERE pushed = 0 ORDER BY seq LIMIT ?`, n.cfg.BatchSize)
+		})
+		if err != nil || len(rows) == 0 {
+			return err
+		}
+		scans := make([]gate.OfflineScan, len(rows))
+		for i, r := range rows {
+			scans[i] = gate.OfflineScan{ScanID: r.ScanID, Code: r.Code, GateID: r.GateID, Direction: r.Direction, DeviceID: r.DeviceID,
+				ScannedAt: r.ScannedAt.UTC(), Result: r.Result, Message: r.Message}
+		}
+		var out struct {
+			Results []gate.BatchResult `json:"results"`
+		}
+		body := map[string]any{"source": "node:" + n.nodeID, "scans": scans}
+		if err := n.call(ctx, "POST", "/v1/events/"+url.PathEscape(n.cfg.EventID)+"/checkins/batch", body, &out); err != nil {
+			return err
+		}
+		done := make([]any, 0, len(out.Results))
+		for _, r := range out.Results {
+			// Recorded, duplicate (an earlier push got through but its
+			// answer was lost) and rejected are all final.
+			done = append(done, r.ScanID)
+		}
+		if len(done) == 0 {
+			return fmt.Errorf("push: the server answered without results")
+		}
+		err = n.db.Write(ctx, func(tx *db.Tx) error {
+			_, err := tx.Exec(`UPDATE node_scans SET pushed = 1 WHERE scan_id IN (`+db.Placeholders(len(done))+`)`, done...)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (n *Node) pull(ctx context.Context) error {
+	var keys struct {
+		Keys []ticket.Key `json:"keys"`
+	}
+	ev := url.PathEscape(n.cfg.EventID)
+	if err := n.call(ctx, "GET", "/v1/events/"+ev+"/ticket-keys", nil, &keys); err != nil {
+		return err
+	}
+	ks, err := gate.KeySetOf(n.cfg.EventID, keys.Keys)
+	if err != nil {
+		return err
+	}
+	var since time.Time
+	n.db.Read(ctx, func(tx *db.Tx) error {
+		var s string
+		if tx.Get(&s, `SELECT v FROM node_meta WHERE k = 'since'`) == nil {
+			since, _ = time.Parse(time.RFC3339Nano, s)
+		}
+		return nil
+	})
+	cursor := ""
+	var last *gate.SyncPage
+	for {
+		q := url.Values{"limit": {"2000"}}
+		if !since.IsZero() {
+			q.Set("since", since.Format(time.RFC3339Nano))
+		}
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		var page gate.SyncPage
+		if err := n.call(ctx, "GET", "/v1/events/"+ev+"/gate-sync?"+q.Encode(), nil, &page); err != nil {
+			return err
+		}
+		if err := n.store(ctx, keys.Keys, &page); err != nil {
+			return err
+		}
+		n.mu.Lock()
+		n.keys = ks
+		n.setGates(page.Gates)
+		n.settings = page.Settings
+		for _, h := range page.Tickets {
+			n.tickets[h.ID] = h
+		}
+		n.mu.Unlock()
+		last = &page
+		if page.NextCursor == "" {
+			break
+		}
+		cursor = page.NextCursor
+	}
+	next := last.ServerTime.Add(-sinceMargin).Format(time.RFC3339Nano)
+	return n.db.Write(ctx, func(tx *db.Tx) error {
+		_, err := tx.Exec(`INSERT INTO node_meta (k, v) VALUES ('since', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v`, next)
+		return err
+	})
+}
+
+// store keeps a pulled page in the journal, so that a restart offline has it.
+func (n *Node) store(ctx context.Context, keys []ticket.Key, p *gate.SyncPage) error {
+	gates, _ := json.Marshal(p.Gates)
+	settings, _ := json.Marshal(p.Settings)
+	return n.db.Write(ctx, func(tx *db.Tx) error {
+		for _, k := range keys {
+			b, _ := json.Marshal(k)
+			if _, err := tx.Exec(`INSERT INTO node_keys (kid, key_json) VALUES (?, ?) ON CONFLICT (kid) DO UPDATE SET key_json = excluded.key_json`, k.KID, string(b)); err != nil {
+				return err
+			}
+		}
+		if len(keys) > 0 {
+			kids := make([]any, len(keys))
+			for i, k := range keys {
+				kids[i] = k.KID
+			}
+			// A key removed on the server stops verifying here too.
+			if _, err := tx.Exec(`DELETE FROM node_keys WHERE kid NOT IN (`+db.Placeholders(len(kids))+`)`, kids...); err != nil {
+				return err
+			}
+		}
+		for _, h := range p.Tickets {
+			b, _ := json.Marshal(h)
+			if _, err := tx.Exec(`INSERT INTO node_tickets (id, holder_json) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET holder_json = excluded.holder_json`, h.ID, string(b)); err != nil {
+				return err
+			}
+		}
+		for k, v := range map[string]string{"gates": string(gates), "settings": string(settings)} {
+			if _, err := tx.Exec(`INSERT INTO node_meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v`, k, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// call sends one request to the server with the node's key and decodes a
+// 2xx JSON answer into out.
+func (n *Node) call(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, n.cfg.Server+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+n.cfg.Token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := n.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
+	if err != nil {
+		return err
+	}
+	if res.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, bytes.TrimSpace(raw[:min(len(raw), 300)]))
+	}
+	return json.Unmarshal(raw, out)
+}

@@ -1,0 +1,149 @@
+// Package rank keeps the top events by paid orders over a sliding 30-minute
+// window, per tenant. It is fed from the outbox (order.paid), so a ranking
+// never counts a payment that was rolled back, and it keeps its counts in
+// the database in minute buckets, so every node reads the same ranking and
+// a restart loses nothing. Reads are served from a per-node copy at most a
+// second old: a popular ranking page costs one small query per second.
+//
+// The window slides by whole minutes: "the last 30 minutes" is the current
+// minute and the 29 before it. A paid order that is later cancelled stays
+// counted: the ranking shows what sold, not what was kept.
+package rank
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/usher-events/usher/internal/db"
+	"github.com/usher-events/usher/internal/fault"
+	"github.com/usher-events/usher/internal/outbox"
+)
+
+// Window is how far back the ranking looks.
+const Window = 30 * time.Minute
+
+// Size is how many events a ranking lists.
+const Size = 10
+
+// cacheTTL is how long a node serves a tenant's ranking from memory.
+const cacheTTL = time.Second
+
+// Entry is one ranked event.
+type Entry struct {
+	EventID    string `json:"event_id" db:"event_id"`
+	Name       string `json:"name" db:"name"`
+	PaidOrders int    `json:"paid_orders" db:"paid_orders"`
+}
+
+// Service records paid orders and answers rankings.
+type Service struct {
+	db  *db.DB
+	now func() time.Time
+
+	mu    sync.Mutex
+	cache map[string]cached
+}
+
+type cached struct {
+	at      time.Time
+	entries []Entry
+}
+
+// NewService returns the ranking service.
+func NewService(conn *db.DB, now func() time.Time) *Service {
+	return &Service{db: conn, now: now, cache: map[string]cached{}}
+}
+
+// Consumer is the outbox consumer that feeds the ranking; register it with
+// the outbox dispatcher.
+func (s *Service) Consumer() outbox.Consumer {
+	return outbox.Consumer{Name: "rank", Kinds: []string{"order.paid"}, Handle: s.record}
+}
+
+// paid is the part of an order.paid payload the ranking reads.
+type paid struct {
+	OrderID string `json:"order_id"`
+	Event   struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"event"`
+}
+
+// record counts one paid order in the minute it was paid. The outbox
+// delivers at least once (a retry after a crash between the write and the
+// job's completion), so the order id is recorded first and a second
+// delivery counts nothing.
+func (s *Service) record(ctx context.Context, e outbox.Event) error {
+	var p paid
+	if err := json.Unmarshal(e.Payload, &p); err != nil || p.OrderID == "" || p.Event.ID == "" {
+		return fmt.Errorf("rank: bad order.paid payload for %s: %v", e.ID, err)
+	}
+	minute := e.CreatedAt.Unix() / 60
+	return s.db.Write(ctx, func(tx *db.Tx) error {
+		res, err := tx.Exec(`INSERT INTO ranked_orders (tenant_id, order_id, event_id, paid_at) VALUES (@tenant, ?, ?, ?)
+			ON CONFLICT (order_id) DO NOTHING`, p.OrderID, p.Event.ID, e.CreatedAt)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		_, err = tx.Exec(`INSERT INTO rank_minutes (tenant_id, event_id, minute, event_name, paid) VALUES (@tenant, ?, ?, ?, 1)
+			ON CONFLICT (tenant_id, minute, event_id) DO UPDATE SET paid = rank_minutes.paid + 1, event_name = excluded.event_name`,
+			p.Event.ID, minute, p.Event.Name)
+		return err
+	})
+}
+
+// Top returns the tenant's top events by paid orders over the last Window.
+func (s *Service) Top(ctx context.Context, tenantID string) ([]Entry, error) {
+	now := s.now()
+	s.mu.Lock()
+	c, ok := s.cache[tenantID]
+	s.mu.Unlock()
+	if ok && now.Sub(c.at) < cacheTTL {
+		return c.entries, nil
+	}
+	from := now.Add(-Window).Unix()/60 + 1
+	entries := []Entry{}
+	err := s.db.Read(db.WithTenant(ctx, tenantID), func(tx *db.Tx) error {
+		return tx.Select(&entries, `SELECT event_id, MAX(event_name) AS name, SUM(paid) AS paid_orders FROM rank_minutes
+			WHERE tenant_id = @tenant AND minute >= ? GROUP BY event_id ORDER BY SUM(paid) DESC, event_id LIMIT ?`, from, Size)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.cache[tenantID] = cached{at: now, entries: entries}
+	s.mu.Unlock()
+	return entries, nil
+}
+
+// RankingsRequest asks for a tenant's ranking.
+type RankingsRequest struct {
+	Tenant string `query:"tenant" maxLength:"100" doc:"The organization whose events are ranked (its id, ten_…)."`
+}
+
+// RankingsResponse is a ranking.
+type RankingsResponse struct {
+	Body struct {
+		Data []Entry `json:"data"`
+	}
+}
+
+// HandleRankings answers GET /v1/public/rankings?tenant=….
+func (s *Service) HandleRankings(ctx context.Context, in *RankingsRequest) (*RankingsResponse, error) {
+	if in.Tenant == "" {
+		return nil, fault.Field("tenant", "name the organization whose events to rank")
+	}
+	entries, err := s.Top(ctx, in.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	out := &RankingsResponse{}
+	out.Body.Data = entries
+	return out, nil
+}

@@ -1,0 +1,311 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/usher-events/usher/internal/event"
+	"github.com/usher-events/usher/internal/fault"
+	"github.com/usher-events/usher/internal/order"
+)
+
+// The public pages of an event: its page, registration and checkout, and
+// "my tickets". No sign-in: the order's page is opened by the access key
+// in its link, and a wallet by its access code.
+
+// publicEventPage is the content of an event's public page and of its
+// registration form.
+type publicEventPage struct {
+	Event *event.PublicEvent
+	// RoomOn says the sale has a waiting room: registration starts there.
+	RoomOn bool
+	// QueueToken is the buyer's active waiting-room token, carried to the
+	// order.
+	QueueToken string
+	// Fields are the form's own questions; name, email and phone are asked
+	// as the buyer's.
+	Fields []event.Field
+	// Quantities and Picks hold a failed registration's choices.
+	Quantities map[string]string
+	Picks      map[string]bool
+	// Bad marks the inputs a failed registration got wrong, by name.
+	Bad map[string]bool
+}
+
+// OnSale reports whether any ticket type can be bought now.
+func (d *publicEventPage) OnSale() bool {
+	return slices.ContainsFunc(d.Event.TicketTypes, func(t event.PublicTicketType) bool { return t.OnSale && t.Available > 0 })
+}
+
+// RegisterURL is where the event page's button leads.
+func (d *publicEventPage) RegisterURL() string {
+	if d.RoomOn {
+		return "/e/" + d.Event.ID + "/queue"
+	}
+	return "/e/" + d.Event.ID + "/register"
+}
+
+// QuantityOptions are the quantities a ticket type offers, starting at 0.
+func (d *publicEventPage) QuantityOptions(t event.PublicTicketType) []int {
+	hi := min(t.MaxPerOrder, t.Available)
+	out := []int{0}
+	for n := max(1, t.MinPerOrder); n <= hi; n++ {
+		out = append(out, n)
+	}
+	return out
+}
+
+// buyerKeys are asked as the buyer's fields, not as form questions.
+var buyerKeys = []string{"name", "email", "phone"}
+
+func (p *Pages) publicEvent(v *visit, eventID string) (*publicEventPage, error) {
+	e, err := p.deps.Events.Public(v.ctx(), eventID)
+	if err != nil {
+		return nil, err
+	}
+	d := &publicEventPage{Event: e, Quantities: map[string]string{}, Picks: map[string]bool{}, Bad: map[string]bool{}}
+	d.RoomOn = fault.Is(p.deps.Rooms.CheckActive(v.ctx(), eventID, ""), fault.QueueTokenRequired)
+	if e.Form != nil {
+		for _, f := range e.Form.Fields {
+			if slices.Contains(buyerKeys, f.Key) {
+				continue
+			}
+			if f.Label == "" {
+				// The standard questions have texts of their own; a key of
+				// the organizer's is shown as it is.
+				f.Label = f.Key
+				if k := "qfield." + f.Key; hasKey(k) {
+					f.Label = translate(catalogs[v.lang], k)
+				}
+			}
+			d.Fields = append(d.Fields, f)
+		}
+	}
+	return d, nil
+}
+
+// PublicEvent is an event's page: when and where, its ticket types with
+// price, availability and sale window, and the way to register.
+func (p *Pages) PublicEvent(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, public, func(v *visit) error {
+		d, err := p.publicEvent(v, v.r.PathValue("event_id"))
+		if err != nil {
+			return err
+		}
+		return p.render(v, http.StatusOK, "public_event", &view{Title: "public.event.title", Data: d})
+	})
+}
+
+// RegisterPage shows the registration form. While the event's waiting room
+// is on, a buyer without an active token is sent to the queue first.
+func (p *Pages) RegisterPage(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, public, func(v *visit) error {
+		id := v.r.PathValue("event_id")
+		d, err := p.publicEvent(v, id)
+		if err != nil {
+			return err
+		}
+		d.QueueToken = v.r.URL.Query().Get("t")
+		if d.RoomOn && p.deps.Rooms.CheckActive(v.ctx(), id, d.QueueToken) != nil {
+			http.Redirect(v.w, v.r, "/e/"+id+"/queue", http.StatusSeeOther)
+			return nil
+		}
+		return p.render(v, http.StatusOK, "public_register", &view{Title: "public.register.title", Form: map[string]string{}, Data: d})
+	})
+}
+
+// Register holds the chosen tickets for the buyer and opens the order's
+// page, where it is paid.
+func (p *Pages) Register(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, public, func(v *visit) error {
+		id := v.r.PathValue("event_id")
+		d, err := p.publicEvent(v, id)
+		if err != nil {
+			return err
+		}
+		f := v.r.PostForm
+		d.QueueToken = f.Get("queue_token")
+		form := map[string]string{"name": strings.TrimSpace(f.Get("name")), "email": strings.TrimSpace(f.Get("email")),
+			"phone": strings.TrimSpace(f.Get("phone"))}
+		in := order.PublicCreateInput{Buyer: order.Buyer{Name: form["name"], Email: form["email"], Phone: form["phone"]},
+			Answers: map[string]any{}, Consents: map[string]bool{}, Locale: v.lang, QueueToken: d.QueueToken}
+		var chk formCheck
+		chk.add(tooLong(in.Buyer.Name, 200), "buyer.name")
+		chk.add(tooLong(in.Buyer.Email, 254), "buyer.email")
+		chk.add(tooLong(in.Buyer.Phone, 40), "buyer.phone")
+		for _, t := range d.Event.TicketTypes {
+			q := strings.TrimSpace(f.Get("qty_" + t.ID))
+			d.Quantities[t.ID] = q
+			if q == "" || q == "0" {
+				continue
+			}
+			n, ok := atoi(q)
+			chk.add(!ok || n < 0 || n > 100, "items")
+			if ok && n > 0 {
+				in.Items = append(in.Items, order.ItemInput{TicketTypeID: t.ID, Quantity: n})
+			}
+		}
+		for _, fl := range d.Fields {
+			name := "answer_" + fl.Key
+			if fl.Type == event.FieldMultiChoice {
+				picks := f[name]
+				for _, o := range picks {
+					d.Picks[name+"="+o] = true
+				}
+				if len(picks) > 0 {
+					in.Answers[fl.Key] = picks
+				}
+				continue
+			}
+			val := strings.TrimSpace(f.Get(name))
+			form[name] = val
+			if val != "" {
+				in.Answers[fl.Key] = val
+			}
+		}
+		for _, s := range f["session"] {
+			if slices.ContainsFunc(d.Event.Sessions, func(x event.PublicSession) bool { return x.ID == s }) {
+				in.Sessions = append(in.Sessions, s)
+				d.Picks["session="+s] = true
+			}
+		}
+		if d.Event.Form != nil {
+			for _, c := range d.Event.Form.Consents {
+				if f.Get("consent_"+c.Key) != "" {
+					in.Consents[c.Key] = true
+					d.Picks["consent="+c.Key] = true
+				}
+			}
+		}
+		err = chk.err()
+		if err == nil && len(in.Items) == 0 {
+			err = fault.Field("items", "choose at least one ticket")
+		}
+		var o *order.PublicOrder
+		if err == nil {
+			o, err = p.deps.Orders.CreatePublic(v.ctx(), id, in)
+		}
+		if err != nil {
+			markBad(d.Bad, err)
+			back := "/e/" + id + "/register"
+			if d.QueueToken != "" {
+				back += "?t=" + url.QueryEscape(d.QueueToken)
+			}
+			return p.formFailed(v, "public_register", &view{Title: "public.register.title", Form: form, Data: d, Path: back}, scoped(err, "reg."))
+		}
+		http.Redirect(v.w, v.r, orderURL(o.ID, o.AccessKey), http.StatusSeeOther)
+		return nil
+	})
+}
+
+// markBad marks the inputs named by a validation error's fields.
+func markBad(bad map[string]bool, err error) {
+	fe, ok := err.(*fault.Error)
+	if !ok {
+		return
+	}
+	for _, f := range fe.Fields {
+		name := f.Field
+		switch {
+		case strings.HasPrefix(name, "buyer."):
+			name = strings.TrimPrefix(name, "buyer.")
+		case strings.HasPrefix(name, "answers."):
+			name = "answer_" + strings.TrimPrefix(name, "answers.")
+		case strings.HasPrefix(name, "consents."):
+			name = "consent_" + strings.TrimPrefix(name, "consents.")
+		case strings.HasPrefix(name, "items"):
+			name = "items"
+		}
+		bad[name] = true
+	}
+}
+
+func orderURL(orderID, key string) string {
+	return "/o/" + url.PathEscape(orderID) + "?k=" + url.QueryEscape(key)
+}
+
+// orderPage is the content of "my tickets".
+type orderPage struct {
+	Order *order.Order
+	Event *event.PublicEvent
+	Key   string
+	// TypeNames name the order's ticket types.
+	TypeNames map[string]string
+}
+
+// Held reports whether the order waits for payment.
+func (o *orderPage) Held() bool { return o.Order.Status == order.StatusHeld }
+
+// MinutesLeft is how long the hold lasts, rounded up, for people who do
+// not read clocks in UTC.
+func (o *orderPage) MinutesLeft() int {
+	if o.Order.ExpiresAt == nil {
+		return 0
+	}
+	return max(0, int((time.Until(*o.Order.ExpiresAt)+time.Minute-1)/time.Minute))
+}
+
+func (p *Pages) orderView(v *visit, orderID, key string) (*view, error) {
+	o, err := p.deps.Orders.GetPublic(v.ctx(), orderID, key)
+	if err != nil {
+		return nil, err
+	}
+	e, err := p.deps.Events.Public(v.ctx(), o.EventID)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for _, t := range e.TicketTypes {
+		names[t.ID] = t.Name
+	}
+	return &view{Title: "public.order.title", Form: map[string]string{"email": o.Buyer.Email}, Path: orderURL(orderID, key),
+		Data: &orderPage{Order: o, Event: e, Key: key, TypeNames: names}}, nil
+}
+
+// OrderPage is "my tickets": the order with its tickets' QR codes, PDF and
+// calendar links once paid, or the payment form while held. Without the
+// order's key it is not found.
+func (p *Pages) OrderPage(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, public, func(v *visit) error {
+		// The key is in the link; keep it out of other sites' Referer.
+		v.w.Header().Set("Referrer-Policy", "no-referrer")
+		vw, err := p.orderView(v, v.r.PathValue("order_id"), v.r.URL.Query().Get("k"))
+		if err != nil {
+			return err
+		}
+		return p.render(v, http.StatusOK, "public_order", vw)
+	})
+}
+
+// PayOrder pays a held order with the points of the wallet that the email
+// and access code open.
+func (p *Pages) PayOrder(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, public, func(v *visit) error {
+		v.w.Header().Set("Referrer-Policy", "no-referrer")
+		id, key := v.r.PathValue("order_id"), v.r.PostForm.Get("k")
+		email, code := strings.TrimSpace(v.r.PostForm.Get("email")), strings.TrimSpace(v.r.PostForm.Get("wallet_code"))
+		var err error
+		if tooLong(email, 254) || tooLong(code, 200) {
+			err = fault.New(fault.InvalidCredentials, "the email or wallet code is wrong")
+		} else {
+			_, err = p.deps.Orders.PayPublic(v.ctx(), id, key, email, code)
+		}
+		if err != nil {
+			if fault.Is(err, fault.NotFound) {
+				return err
+			}
+			vw, verr := p.orderView(v, id, key)
+			if verr != nil {
+				return verr
+			}
+			vw.Form["email"] = email
+			vw.ErrField = "wallet_code"
+			return p.formFailed(v, "public_order", vw, err)
+		}
+		http.Redirect(v.w, v.r, orderURL(id, key), http.StatusSeeOther)
+		return nil
+	})
+}
