@@ -90,6 +90,15 @@ func TestAccessTokens(t *testing.T) {
 	if _, err := later.verify(tok); !fault.Is(err, fault.InvalidToken) {
 		t.Errorf("expired token: err = %v", err)
 	}
+	// The signer that already checked the token remembers it, but not
+	// past its expiry.
+	if _, err := s.verify(tok); err != nil {
+		t.Fatalf("second check: %v", err)
+	}
+	now = now.Add(AccessTTL + time.Second)
+	if _, err := s.verify(tok); !fault.Is(err, fault.InvalidToken) {
+		t.Errorf("remembered token after expiry: err = %v", err)
+	}
 }
 
 // TestRefreshExpiry moves the clock past a refresh token's lifetime.
