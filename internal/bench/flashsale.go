@@ -50,6 +50,9 @@ type FlashSaleResult struct {
 	SoldOutAfter  time.Duration // zero when not sold out within Duration
 	Oversold      int64
 	HealthzPerSec float64
+	// QueuePerSec is the rate of waiting-room status checks
+	// (GET /v1/public/queue/{token}), measured before the sale.
+	QueuePerSec float64
 }
 
 // Ratio is the hold rate as a share of the trivial-endpoint rate.
@@ -74,6 +77,9 @@ func (r *FlashSaleResult) Print(w io.Writer) {
 	fmt.Fprintf(w, "  oversold:             %d\n", r.Oversold)
 	fmt.Fprintf(w, "  GET /healthz/s:       %.0f (same run, same concurrency)\n", r.HealthzPerSec)
 	fmt.Fprintf(w, "  holds / healthz:      %.1f %%\n", 100*r.Ratio())
+	if r.QueuePerSec > 0 && r.HealthzPerSec > 0 {
+		fmt.Fprintf(w, "  queue status/s:       %.0f (%.1f %% of healthz)\n", r.QueuePerSec, 100*r.QueuePerSec/r.HealthzPerSec)
+	}
 }
 
 // FlashSale runs the rehearsal: it creates its own organization, event and
@@ -124,6 +130,30 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 		return err == nil && st == 200
 	})
 	res.HealthzPerSec = float64(n) / elapsed.Seconds()
+
+	// The waiting room's status check on the same server, before the sale
+	// leaves background work behind: it should cost about as little as the
+	// trivial endpoint, since it reads no database. The room is closed
+	// again before the buyers come.
+	room := map[string]any{"enabled": true, "admit_per_minute": 60, "max_active": 10, "active_ttl_seconds": 600}
+	var q struct {
+		Token string `json:"token"`
+	}
+	if err := c.must(ctx, "PUT", "/v1/events/"+sale.eventID+"/waiting-room", room, nil); err != nil {
+		return res, fmt.Errorf("open the waiting room: %w", err)
+	}
+	if err := c.must(ctx, "POST", "/v1/public/events/"+sale.eventID+"/queue", map[string]any{"client_id": "bench"}, &q); err != nil {
+		return res, fmt.Errorf("join the queue: %w", err)
+	}
+	n, elapsed = hammer(ctx, cfg.Concurrency, min(cfg.Duration, 5*time.Second), func(ctx context.Context, _ *rand.Rand) bool {
+		st, err := c.Do(ctx, "GET", "/v1/public/queue/"+q.Token, nil, nil)
+		return err == nil && st == 200
+	})
+	res.QueuePerSec = float64(n) / elapsed.Seconds()
+	room["enabled"] = false
+	if err := c.must(ctx, "PUT", "/v1/events/"+sale.eventID+"/waiting-room", room, nil); err != nil {
+		return res, fmt.Errorf("close the waiting room: %w", err)
+	}
 
 	var lat Latencies
 	var holds, refused, errs atomic.Int64
@@ -207,6 +237,7 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 	for _, t := range types {
 		res.Oversold += int64(max(0, t.Held+t.Sold-t.Quota))
 	}
+
 	return res, nil
 }
 
