@@ -131,11 +131,18 @@ func CheckLoopback(target string) error {
 // 127.0.0.1:0 and returns its URL and a stop function that also removes the
 // folder.
 func StartInProcess(ctx context.Context, log *slog.Logger) (string, func(), error) {
+	return startWith(ctx, app.Config{}, log)
+}
+
+// startWith is StartInProcess with settings of the rehearsal's own; the
+// address and data folder are always its own.
+func startWith(ctx context.Context, cfg app.Config, log *slog.Logger) (string, func(), error) {
 	dir, err := os.MkdirTemp("", "usher-bench-")
 	if err != nil {
 		return "", nil, err
 	}
-	a, err := app.New(ctx, app.Config{Addr: "127.0.0.1:0", DataDir: dir}, log)
+	cfg.Addr, cfg.DataDir = "127.0.0.1:0", dir
+	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		os.RemoveAll(dir)
 		return "", nil, err

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -253,26 +252,5 @@ func prepareCampaign(ctx context.Context, c *Client) (string, error) {
 // the bench comes from 127.0.0.1, and the rehearsal measures the
 // duplicate check, not the limiter. Production servers keep their limit.
 func startParticipationServer(ctx context.Context, log *slog.Logger) (string, func(), error) {
-	dir, err := os.MkdirTemp("", "usher-bench-")
-	if err != nil {
-		return "", nil, err
-	}
-	a, err := app.New(ctx, app.Config{Addr: "127.0.0.1:0", DataDir: dir,
-		ParticipationLimit: ratelimit.Limit{Rate: 1_000_000_000, Period: time.Second}}, log)
-	if err != nil {
-		os.RemoveAll(dir)
-		return "", nil, err
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	addr := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(sctx, func(s string) { addr <- s }) }()
-	select {
-	case s := <-addr:
-		return "http://" + s, func() { cancel(); <-done; os.RemoveAll(dir) }, nil
-	case err := <-done:
-		cancel()
-		os.RemoveAll(dir)
-		return "", nil, err
-	}
+	return startWith(ctx, app.Config{ParticipationLimit: ratelimit.Limit{Rate: 1_000_000_000, Period: time.Second}}, log)
 }

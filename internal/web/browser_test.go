@@ -100,6 +100,40 @@ func follow[S chromedp.Selectable](sel S) chromedp.Action[chromedp.Void] {
 	}
 }
 
+// consoleLog collects a tab's console errors and uncaught exceptions (a
+// script error, a blocked resource, a Content-Security-Policy violation);
+// each fails the test that checks it.
+type consoleLog struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+func watchConsole(tab context.Context) *consoleLog {
+	c := &consoleLog{}
+	go func() {
+		for msg, err := range chromedp.Console(tab) {
+			if err != nil {
+				return
+			}
+			if msg.Type == chromedp.ConsoleError || msg.IsException() {
+				c.mu.Lock()
+				c.errs = append(c.errs, msg.Text+" "+msg.URL)
+				c.mu.Unlock()
+			}
+		}
+	}()
+	return c
+}
+
+func (c *consoleLog) check(t *testing.T) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range c.errs {
+		t.Errorf("browser console: %s", e)
+	}
+}
+
 // screenshot saves the viewport to /tmp/usher-shots/<name>.png when
 // USHER_SCREENSHOTS=1, for a person to look at.
 func screenshot(t *testing.T, tab context.Context, name string) {
@@ -129,20 +163,7 @@ func TestBrowserSignupLoginAPIKey(t *testing.T) {
 
 	// Every console error or uncaught exception (a script error, a blocked
 	// resource, a Content-Security-Policy violation) fails the test.
-	var mu sync.Mutex
-	var consoleErrors []string
-	go func() {
-		for msg, err := range chromedp.Console(tab) {
-			if err != nil {
-				return
-			}
-			if msg.Type == chromedp.ConsoleError || msg.IsException() {
-				mu.Lock()
-				consoleErrors = append(consoleErrors, msg.Text+" "+msg.URL)
-				mu.Unlock()
-			}
-		}
-	}()
+	console := watchConsole(tab)
 
 	const email, org = "browser@example.com", "Browser Test Org"
 
@@ -267,9 +288,5 @@ func TestBrowserSignupLoginAPIKey(t *testing.T) {
 		t.Errorf("signed out, /app went to %s", loc)
 	}
 
-	mu.Lock()
-	defer mu.Unlock()
-	for _, e := range consoleErrors {
-		t.Errorf("browser console: %s", e)
-	}
+	console.check(t)
 }

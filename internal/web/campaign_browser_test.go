@@ -3,7 +3,6 @@ package web_test
 import (
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -19,20 +18,7 @@ func TestBrowserCampaign(t *testing.T) {
 	tab := headless(t)
 	base := srv.URL
 
-	var mu sync.Mutex
-	var consoleErrors []string
-	go func() {
-		for msg, err := range chromedp.Console(tab) {
-			if err != nil {
-				return
-			}
-			if msg.Type == chromedp.ConsoleError || msg.IsException() {
-				mu.Lock()
-				consoleErrors = append(consoleErrors, msg.Text+" "+msg.URL)
-				mu.Unlock()
-			}
-		}
-	}()
+	console := watchConsole(tab)
 
 	// The organization and campaign are made over plain HTTP; the browser
 	// signs in to watch.
@@ -119,9 +105,5 @@ func TestBrowserCampaign(t *testing.T) {
 	read(t, tab, "charts load", chromedp.Poll[bool](`Array.from(document.querySelectorAll(".chart img")).every(i => i.complete && i.naturalWidth > 0)`))
 	screenshot(t, tab, "campaign-report-desktop")
 
-	mu.Lock()
-	defer mu.Unlock()
-	for _, e := range consoleErrors {
-		t.Errorf("browser console: %s", e)
-	}
+	console.check(t)
 }

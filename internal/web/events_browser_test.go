@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -21,20 +20,7 @@ func TestBrowserRegisterPayAndSeeTheQR(t *testing.T) {
 	tab := headless(t)
 	base := srv.URL
 
-	var mu sync.Mutex
-	var consoleErrors []string
-	go func() {
-		for msg, err := range chromedp.Console(tab) {
-			if err != nil {
-				return
-			}
-			if msg.Type == chromedp.ConsoleError || msg.IsException() {
-				mu.Lock()
-				consoleErrors = append(consoleErrors, msg.Text+" "+msg.URL)
-				mu.Unlock()
-			}
-		}
-	}()
+	console := watchConsole(tab)
 
 	// The organizer's draft event with a ticket type, a customer with
 	// points and a wallet code, made through the pages over HTTP.
@@ -132,9 +118,5 @@ func TestBrowserRegisterPayAndSeeTheQR(t *testing.T) {
 		t.Error("the registration form does not carry the queue token")
 	}
 
-	mu.Lock()
-	defer mu.Unlock()
-	for _, e := range consoleErrors {
-		t.Errorf("browser console: %s", e)
-	}
+	console.check(t)
 }
