@@ -93,7 +93,7 @@ func New(cfg Config, d Deps) (*Pages, error) {
 	p := &Pages{cfg: cfg, deps: d, tenants: tenants, log: log, assets: a, pages: map[string]*template.Template{},
 		origins: http.NewCrossOriginProtection()}
 	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partial_*.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", name, err)
 		}
