@@ -231,7 +231,13 @@ func TestDevicesBeaconsAlerts(t *testing.T) {
 		b.want(b.do("POST", "/v1/devices/"+dev+"/heartbeat", tok, map[string]any{"battery_pct": 15, "app_state": "scanning"}), 204, "")
 		b.want(b.do("POST", "/v1/devices/"+dev+"/heartbeat", tok, map[string]any{"battery_pct": 14}), 204, "")
 		b.want(b.do("POST", "/v1/devices/"+dev+"/heartbeat", tok, map[string]any{"battery_pct": 101}), 422, "validation_failed")
-		b.want(b.do("POST", "/v1/devices/dev_nope/heartbeat", tok, map[string]any{"battery_pct": 50}), 404, "not_found")
+		// A device or beacon the tenant never registered joins with its
+		// first heartbeat; another tenant's stays not found.
+		b.want(b.do("POST", "/v1/devices/tablet-07/heartbeat", tok, map[string]any{"battery_pct": 50}), 204, "")
+		b.want(b.do("POST", "/v1/beacons/beacon-9/heartbeat", tok, map[string]any{"battery_pct": 50, "rssi": -60}), 204, "")
+		stranger := b.signup("Other gates", "other-gates@example.com")
+		b.want(b.do("POST", "/v1/devices/"+dev+"/heartbeat", stranger.Access, map[string]any{"battery_pct": 50}), 404, "not_found")
+		b.want(b.do("POST", "/v1/devices/tablet-07/heartbeat", stranger.Access, map[string]any{"battery_pct": 50}), 404, "not_found")
 		bc := b.do("POST", "/v1/events/"+eid+"/beacons", own.Access, map[string]any{"name": "B1", "location": "Gate 1 pillar", "gate_id": g.str("id")})
 		b.want(bc, 201, "")
 		b.want(b.do("POST", "/v1/beacons/"+bc.str("id")+"/heartbeat", tok, map[string]any{"battery_pct": 80, "rssi": -120, "tx_power": -4}), 204, "")

@@ -230,6 +230,12 @@ func (s *Service) DeviceHeartbeat(ctx context.Context, deviceID string, hb Heart
 	}
 	now := s.now()
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
+		// A device the tenant has not registered joins with its first
+		// heartbeat (a device id another tenant uses stays not found).
+		if _, err := tx.Exec(`INSERT INTO gate_devices (tenant_id, id, name, created_at) VALUES (@tenant, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			deviceID, deviceID, now); err != nil {
+			return err
+		}
 		var eventID string
 		if err := tx.Get(&eventID, `SELECT event_id FROM gate_devices WHERE tenant_id = @tenant AND id = ?`, deviceID); err != nil {
 			return err
@@ -335,6 +341,13 @@ func (s *Service) BeaconHeartbeat(ctx context.Context, beaconID string, hb Heart
 	}
 	now := s.now()
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
+		// A beacon the tenant has not registered joins with its first
+		// report, with no event and a wide RSSI range until an organizer
+		// places it (a beacon id another tenant uses stays not found).
+		if _, err := tx.Exec(`INSERT INTO beacons (tenant_id, id, event_id, name, rssi_min, rssi_max, created_at) VALUES (@tenant, ?, '', ?, -100, -20, ?) ON CONFLICT (id) DO NOTHING`,
+			beaconID, beaconID, now); err != nil {
+			return err
+		}
 		var b Beacon
 		if err := tx.Get(&b, `SELECT `+beaconColumns+` FROM beacons WHERE tenant_id = @tenant AND id = ?`, beaconID); err != nil {
 			return err
