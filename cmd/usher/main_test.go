@@ -102,6 +102,8 @@ func TestConfigErrors(t *testing.T) {
 		{[]string{"serve", "--database-url", "mysql://x"}, nil, "--database-url"},
 		{[]string{"serve", "--public-url", "tickets.example.com"}, nil, "--public-url"},
 		{[]string{"serve"}, map[string]string{"USHER_REDIS_URL": "http://x"}, "--redis-url"},
+		{[]string{"serve", "--sms-url", "sms.example.com"}, nil, "--sms-url"},
+		{[]string{"serve"}, map[string]string{"USHER_SMS_API_KEY": "k"}, "--sms-api-key needs --sms-url"},
 		{[]string{"migrate", "--database-url", "::"}, nil, "--database-url"},
 		{[]string{"frobnicate"}, nil, "unexpected argument"},
 	}

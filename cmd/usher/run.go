@@ -64,6 +64,8 @@ type serveCmd struct {
 	FontPath      string `help:"NanumGothic.ttf for PDF tickets (Debian's fonts-nanum); searched in the usual places when empty." placeholder:"FILE"`
 	SMTPURL       string `name:"smtp-url" help:"Send email through smtp://user:pass@host:587 (?tls=opportunistic or none to relax STARTTLS; smtps:// for TLS); without it messages stay in the development outbox." placeholder:"URL"`
 	MailFrom      string `help:"Sender of email, like 'Usher <no-reply@example.com>'." placeholder:"ADDRESS"`
+	SMSURL        string `name:"sms-url" help:"Send text messages (SMS / AlimTalk) by a JSON POST of {to, template_code, vars} to this https:// URL; without it they stay in the development outbox." placeholder:"URL"`
+	SMSAPIKey     string `name:"sms-api-key" help:"API key the SMS gateway expects in its X-API-Key header." placeholder:"KEY"`
 }
 
 func (c *serveCmd) validate() error {
@@ -78,6 +80,15 @@ func (c *serveCmd) validate() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return errors.New("--public-url must look like https://tickets.example.com")
 		}
+	}
+	if c.SMSURL != "" {
+		u, err := url.Parse(c.SMSURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return errors.New("--sms-url must look like https://sms.example.com/send")
+		}
+	} else if c.SMSAPIKey != "" {
+		// A key alone would silently keep messages in the outbox.
+		return errors.New("--sms-api-key needs --sms-url")
 	}
 	if c.RedisURL != "" {
 		u, err := url.Parse(c.RedisURL)
@@ -95,7 +106,7 @@ func (c *serveCmd) run(ctx context.Context, log *slog.Logger, ready func(string)
 	a, err := app.New(ctx, app.Config{
 		Addr: c.Addr, DataDir: c.DataDir, DatabaseURL: c.DatabaseURL, RedisURL: c.RedisURL,
 		PublicURL: c.PublicURL, TrustProxy: c.TrustProxy, SecureCookies: c.SecureCookies, Version: version, FontPath: c.FontPath,
-		SMTPURL: c.SMTPURL, MailFrom: c.MailFrom,
+		SMTPURL: c.SMTPURL, MailFrom: c.MailFrom, SMSURL: c.SMSURL, SMSAPIKey: c.SMSAPIKey,
 	}, log)
 	if err != nil {
 		return err

@@ -64,6 +64,11 @@ type Config struct {
 	SMTPURL string
 	// MailFrom is the sender of email, "Name <address>" or an address.
 	MailFrom string
+	// SMSURL is the HTTP endpoint of an SMS / AlimTalk gateway (see
+	// notify.HTTPSMS); empty keeps text messages in the development outbox.
+	SMSURL string
+	// SMSAPIKey is sent to the SMS gateway in its X-API-Key header.
+	SMSAPIKey string
 	// ParticipationLimit caps public campaign participations per client
 	// address; zero keeps the campaign service's default. Rehearsals from
 	// one address (usher bench participation) raise it for their own
@@ -183,13 +188,16 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		}
 		notifyCfg.Mailer = mailer
 	}
+	if cfg.SMSURL != "" {
+		notifyCfg.SMS = &notify.HTTPSMS{URL: cfg.SMSURL, APIKey: cfg.SMSAPIKey}
+	}
 	a.notify = notify.NewService(conn, a.jobs, a.dispatch, notifyCfg)
-	a.gates = gate.NewService(gate.Deps{DB: conn, Tickets: a.tickets, Events: eventExists{a.events}, Keys: deviceKeys{a.tenants}, Redis: a.redis, Now: a.now, Logger: log})
+	a.gates = gate.NewService(gate.Deps{DB: conn, Tickets: a.tickets, Events: gateEvents{a.events}, Keys: deviceKeys{a.tenants}, Redis: a.redis, Now: a.now, Logger: log})
 	a.ranks = rank.NewService(conn, a.now)
 	a.dispatch.Register(a.ranks.Consumer())
 	a.pages, err = web.New(web.Config{SecureCookies: cfg.SecureCookies}, web.Deps{Tenants: a.tenants, Logger: log,
 		Events: a.events, Orders: a.orders, Wallets: a.wallets, Notify: a.notify, Rooms: a.rooms,
-		Campaigns: a.campaigns, Reports: a.reports})
+		Campaigns: a.campaigns, Reports: a.reports, Gates: a.gates})
 	if err != nil {
 		a.Close(ctx)
 		return nil, err

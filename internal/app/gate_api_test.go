@@ -48,7 +48,8 @@ func TestGateRows(t *testing.T) {
 		}
 		ok := scan(key, tickets[0].Code, main.str("id"), "scan_id", "dev1-0001", "device_id", "dev1")
 		b.want(ok, 200, "")
-		if ok.str("result") != "admitted" || ok.obj("ticket")["id"] != tickets[0].ID || ok.obj("ticket")["attendee_name"] != "Kim Minji" {
+		if ok.str("result") != "admitted" || ok.obj("ticket")["id"] != tickets[0].ID || ok.obj("ticket")["attendee_name"] != "Kim Minji" ||
+			ok.obj("ticket")["ticket_type_name"] != "General" {
 			t.Fatalf("admitted = %s", ok.Raw)
 		}
 		// The same scan again: the first answer, counted once.
@@ -183,7 +184,8 @@ func TestCheckinBatchAndConflicts(t *testing.T) {
 		b.want(first, 200, "")
 		res := first.Body["results"].([]any)
 		status := func(i int) string { return res[i].(map[string]any)["status"].(string) }
-		if status(0) != "recorded" || res[0].(map[string]any)["conflict"] != true || status(1) != "recorded" || status(2) != "recorded" || status(3) != "rejected" {
+		if status(0) != "recorded" || res[0].(map[string]any)["conflict"] != true || status(1) != "recorded" || status(2) != "recorded" || status(3) != "rejected" ||
+			res[1].(map[string]any)["ticket_type_name"] != "General" {
 			t.Fatalf("first push = %s", first.Raw)
 		}
 		second := b.do("POST", "/v1/events/"+eid+"/checkins/batch", key, push)

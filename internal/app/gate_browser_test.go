@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/usher-events/usher/internal/db"
@@ -15,7 +16,9 @@ import (
 
 // TestScannerPageInBrowser drives the scanner page in headless Chromium:
 // set up with a gate key, admit a ticket by typed code, see the green
-// result, and watch the dashboard count it.
+// result with the attendee's name and ticket type, and watch the dashboards
+// count it: the scanner's own and the signed-in one, which updates from the
+// page-session stream without reloading.
 func TestScannerPageInBrowser(t *testing.T) {
 	path := os.Getenv("USHER_CHROMIUM")
 	if path == "" {
@@ -31,7 +34,7 @@ func TestScannerPageInBrowser(t *testing.T) {
 	}
 	b := setup(t, db.SQLite)
 	own := b.signup("Browser Gate", "browser-gate@example.com")
-	eid, _, _, tickets := b.gateEvent(own.Access, "Browser", 2)
+	eid, _, _, tickets := b.gateEvent(own.Access, "Browser", 3)
 	key := b.gateKey(own.Access)
 	b.want(b.do("POST", "/v1/events/"+eid+"/gates", own.Access, map[string]any{"name": "North", "kind": "main"}), 201, "")
 
@@ -79,8 +82,8 @@ func TestScannerPageInBrowser(t *testing.T) {
 	step("start scanning", chromedp.Click(chromedp.CSS("#setup-form button[type=submit]")), chromedp.WaitVisible(chromedp.ID("code")),
 		chromedp.SendKeys(chromedp.ID("code"), tickets[0].Code+"\n"))
 	wait("green result", `document.getElementById('result').className === 'ok' && !document.getElementById('result').hidden`)
-	if v, w := text("#result .verdict"), text("#result .who"); v != "WELCOME" || w != "Kim Minji" {
-		t.Fatalf("result = %q %q", v, w)
+	if v, w, k := text("#result .verdict"), text("#result .who"), text("#result .what"); v != "WELCOME" || w != "Kim Minji" || k != "General" {
+		t.Fatalf("result = %q %q %q", v, w, k)
 	}
 	// The same ticket again: red, with the reason.
 	wait("result closes", `document.getElementById('result').hidden`)
@@ -95,4 +98,33 @@ func TestScannerPageInBrowser(t *testing.T) {
 	gates := b.do("GET", "/v1/events/"+eid+"/gates", key, nil).Body["data"].([]any)
 	b.want(b.do("POST", "/v1/checkins", key, map[string]any{"code": tickets[1].Code, "gate_id": gates[0].(map[string]any)["id"]}), 200, "")
 	wait("dashboard updates", `document.getElementById('inside').firstChild.nodeValue.trim() === '2'`)
+
+	// The signed-in dashboard: sign in, open it, scan, and see the count
+	// go up on the same page.
+	step("sign in", chromedp.Navigate(b.srv.URL+"/login?next=/app/events/"+eid+"/gates/live"), chromedp.WaitVisible(chromedp.ID("password")),
+		chromedp.SendKeys(chromedp.ID("email"), "browser-gate@example.com"), chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"))
+	// Wait for the page the login leads to, so that polling starts there.
+	step("open the live dashboard", func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.WaitEvent(cdppage.LoadEventFired, nil, chromedp.Click(chromedp.CSS("form button[type=submit]")))(ctx, tg)
+		return chromedp.Void{}, err
+	}, chromedp.WaitVisible(chromedp.ID("board")))
+	wait("live dashboard shows two inside", `!!document.getElementById('stat-inside') && document.getElementById('stat-inside').textContent.trim() === '2'`)
+	wait("stream connected", `document.getElementById('live-state').classList.contains('on')`)
+	// A reload would drop this mark.
+	wait("mark the page", `(window.notReloaded = true)`)
+	b.want(b.do("POST", "/v1/checkins", key, map[string]any{"code": tickets[2].Code, "gate_id": gates[0].(map[string]any)["id"]}), 200, "")
+	wait("live dashboard updates without reloading", `window.notReloaded === true && document.getElementById('stat-inside').textContent.trim() === '3'`)
+	if os.Getenv("USHER_SCREENSHOTS") == "1" {
+		// For a person to look at, as the web package's browser tests do.
+		ctx, cancel := context.WithTimeout(tab, 30*time.Second)
+		defer cancel()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err == nil {
+			os.MkdirAll("/tmp/usher-shots", 0o755)
+			err = os.WriteFile("/tmp/usher-shots/gates-live.png", png, 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -231,6 +231,12 @@ func (a *App) routes() {
 	mux.HandleFunc("GET /app/events/{event_id}/attendees.csv", p.ExportAttendees)
 	mux.HandleFunc("POST /app/events/{event_id}/attendees/import", p.ImportAttendees)
 	mux.HandleFunc("GET /app/orders", p.Orders)
+	// One order, and the staff actions on it (each a CSRF-checked form).
+	mux.HandleFunc("GET /app/orders/{order_id}", p.OrderDetail)
+	mux.HandleFunc("POST /app/orders/{order_id}/cancel", p.CancelOrder)
+	mux.HandleFunc("POST /app/orders/{order_id}/approve", p.ApproveOrder)
+	mux.HandleFunc("POST /app/orders/{order_id}/reject", p.RejectOrder)
+	mux.HandleFunc("POST /app/orders/{order_id}/mark-paid", p.MarkOrderPaid)
 	mux.HandleFunc("GET /app/customers", p.Customers)
 	mux.HandleFunc("POST /app/customers", p.CreateCustomer)
 	mux.HandleFunc("POST /app/customers/{customer_id}/charge", p.ChargeCustomer)
@@ -287,5 +293,17 @@ func (a *App) routes() {
 	mux.HandleFunc("GET /app/campaigns/{campaign_id}/report/charts/{chart}", p.ReportChart)
 	mux.HandleFunc("GET /app/campaigns/{campaign_id}/report/download", p.ReportDownload)
 	mux.HandleFunc("GET /app/schools", p.Schools)
+
+	// Gate pages: an event's gates, policy, devices and beacons, and the
+	// live dashboard. The dashboard's stream checks the page session (an
+	// EventSource cannot send the bearer token /v1/…/checkins/live needs).
+	mux.HandleFunc("GET /app/gates", p.GatesIndex)
+	mux.HandleFunc("GET /app/events/{event_id}/gates", p.EventGates)
+	mux.HandleFunc("POST /app/events/{event_id}/gates", p.CreateGate)
+	mux.HandleFunc("POST /app/events/{event_id}/gates/settings", p.SaveGateSettings)
+	mux.HandleFunc("POST /app/events/{event_id}/gates/pairing-codes", p.CreatePairingCode)
+	mux.HandleFunc("POST /app/events/{event_id}/gates/beacons", p.CreateBeacon)
+	mux.HandleFunc("GET /app/events/{event_id}/gates/live", p.GatesLive)
+	mux.HandleFunc("GET /app/events/{event_id}/gates/live/stream", p.GatesLiveStream)
 	mux.HandleFunc("POST /app/schools", p.AddSchool)
 }

@@ -3,36 +3,21 @@ package campaign
 import (
 	"strings"
 
-	"github.com/nyaruka/phonenumbers"
+	"github.com/usher-events/usher/internal/phone"
 )
 
 // DefaultRegion is the region assumed for phone numbers written without a
 // country code.
-const DefaultRegion = "KR"
+const DefaultRegion = phone.DefaultRegion
 
 // NormalizePhone returns the E.164 form of a phone number written any way a
 // person might ("010-1234-5678", "01012345678", "+82 10 1234 5678"), so that
 // every spelling of one number compares equal. It reports false for input
-// that is not a valid number.
+// that is not a valid number. The rules live in package phone, shared with
+// orders and customers, so one person is one number everywhere.
 func NormalizePhone(raw string) (string, bool) {
-	raw = strings.TrimSpace(raw)
-	// The parser accepts very long inputs and letters (vanity numbers); a
-	// phone field holds neither, and bounding it keeps parsing cheap.
-	if raw == "" || len(raw) > 32 {
-		return "", false
-	}
-	for _, r := range raw {
-		switch {
-		case r >= '0' && r <= '9', r == '+', r == '-', r == ' ', r == '(', r == ')', r == '.':
-		default:
-			return "", false
-		}
-	}
-	n, err := phonenumbers.Parse(raw, DefaultRegion)
-	if err != nil || !phonenumbers.IsValidNumber(n) {
-		return "", false
-	}
-	return phonenumbers.Format(n, phonenumbers.E164), true
+	e164, err := phone.Normalize(raw, DefaultRegion)
+	return e164, err == nil
 }
 
 // MaskPhone hides all but the last four digits of a number, for public lists.

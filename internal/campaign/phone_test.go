@@ -43,25 +43,3 @@ func TestMask(t *testing.T) {
 		t.Errorf("MaskPhone = %q", got)
 	}
 }
-
-// FuzzNormalizePhone: any input either fails or yields an E.164 number that
-// normalizes to itself.
-// Run longer with: go test ./internal/campaign -run '^$' -fuzz FuzzNormalizePhone -fuzztime 60s
-func FuzzNormalizePhone(f *testing.F) {
-	for _, s := range []string{"010-1234-5678", "+82 10 1234 5678", "+", "++82", "0", "(((", "+999999999999999", "1-800-FLOWERS"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		got, ok := campaign.NormalizePhone(s)
-		if !ok {
-			return
-		}
-		if got[0] != '+' {
-			t.Fatalf("%q → %q: not E.164", s, got)
-		}
-		again, ok := campaign.NormalizePhone(got)
-		if !ok || again != got {
-			t.Fatalf("%q → %q → %q, %v: not stable", s, got, again, ok)
-		}
-	})
-}

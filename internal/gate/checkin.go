@@ -29,8 +29,11 @@ type TicketInfo struct {
 	ID           string `json:"id"`
 	EventID      string `json:"event_id"`
 	TicketTypeID string `json:"ticket_type_id"`
-	AttendeeName string `json:"attendee_name"`
-	Status       string `json:"status"`
+	// TicketTypeName is the type's name ("VIP"), for the scanner's result
+	// screen; empty when it is not known.
+	TicketTypeName string `json:"ticket_type_name"`
+	AttendeeName   string `json:"attendee_name"`
+	Status         string `json:"status"`
 }
 
 // ScanResult is the answer to an admitted scan.
@@ -173,7 +176,16 @@ func (s *Service) RecordScan(ctx context.Context, in ScanInput) (*ScanResult, er
 		return nil, err
 	}
 	s.live.Notify(ctx, row.EventID)
-	return answer(row, &holder, false)
+	res, err := answer(row, &holder, false)
+	return s.named(ctx, res), err
+}
+
+// named fills in the ticket type's name of an admitted scan's answer.
+func (s *Service) named(ctx context.Context, r *ScanResult) *ScanResult {
+	if r != nil && r.Ticket != nil {
+		r.Ticket.TicketTypeName = s.names.name(ctx, s.events, r.Ticket.EventID, r.Ticket.TicketTypeID)
+	}
+	return r
 }
 
 // Refusal reports whether code is one of the answers a scan can be refused
@@ -287,7 +299,8 @@ func (s *Service) replay(ctx context.Context, r *checkinRow) (*ScanResult, error
 			return err
 		})
 	}
-	return answer(r, &h, true)
+	res, err := answer(r, &h, true)
+	return s.named(ctx, res), err
 }
 
 func answer(r *checkinRow, h *ticket.Holder, replayed bool) (*ScanResult, error) {
@@ -329,6 +342,10 @@ type BatchResult struct {
 	Status   string `json:"status" enum:"recorded,duplicate,rejected"`
 	Conflict bool   `json:"conflict,omitempty" doc:"The ticket was admitted elsewhere too while apart; both scans are kept and listed as a conflict."`
 	Detail   string `json:"detail,omitempty"`
+	// TicketTypeID and TicketTypeName say what the scanned code is, when
+	// the server could verify it.
+	TicketTypeID   string `json:"ticket_type_id,omitempty"`
+	TicketTypeName string `json:"ticket_type_name,omitempty"`
 }
 
 // MaxBatch is the most scans one push may carry: with codes of 177
@@ -378,6 +395,10 @@ func (s *Service) PushScans(ctx context.Context, eventID, source string, scans [
 		at := sc.ScannedAt.UTC().Truncate(time.Microsecond)
 		if at.IsZero() {
 			at = now
+		}
+		if verr == nil && claims.TicketTypeID != "" {
+			out[i].TicketTypeID = claims.TicketTypeID
+			out[i].TicketTypeName = s.names.name(ctx, s.events, eventID, claims.TicketTypeID)
 		}
 		rows[i] = &checkinRow{ID: id.New("chk"), EventID: eventID, GateID: sc.GateID, TicketID: claims.TicketID, TicketTypeID: claims.TicketTypeID,
 			DeviceID: sc.DeviceID, Source: source, ScanID: sc.ScanID, Direction: sc.Direction, Result: sc.Result, Message: sc.Message,

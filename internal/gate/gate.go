@@ -141,9 +141,14 @@ type Tickets interface {
 	Keys(ctx context.Context, eventID string) ([]ticket.Key, error)
 }
 
-// Events checks that an event exists in the tenant of ctx.
+// Events is what the gate domain needs of the event domain, for the
+// tenant of ctx.
 type Events interface {
+	// Exists checks that an event exists.
 	Exists(ctx context.Context, eventID string) error
+	// TicketTypeNames maps the event's ticket type ids to their names, so
+	// that a scan's answer can say "VIP" rather than an id.
+	TicketTypeNames(ctx context.Context, eventID string) (map[string]string, error)
 }
 
 // DeviceKeys makes the credential a paired device uses: an API key with
@@ -174,6 +179,7 @@ type Service struct {
 	log     *slog.Logger
 	keys    *keyCache
 	rules   *ruleCache
+	names   *nameCache
 	live    *Live
 }
 
@@ -185,6 +191,7 @@ func NewService(d Deps) *Service {
 	s := &Service{db: d.DB, tickets: d.Tickets, events: d.Events, devKeys: d.Keys, now: d.Now, log: d.Logger}
 	s.keys = newKeyCache(d.Tickets, d.Now)
 	s.rules = &ruleCache{now: d.Now, gates: map[string]cachedGate{}}
+	s.names = &nameCache{now: d.Now, m: map[string]cachedNames{}}
 	s.live = NewLive(d.Redis, d.Logger)
 	return s
 }

@@ -16,6 +16,9 @@ type SyncPage struct {
 	Tickets  []ticket.Holder `json:"tickets"`
 	Gates    []Gate          `json:"gates"`
 	Settings Settings        `json:"settings"`
+	// TicketTypes name the event's ticket types, so that a node's answers
+	// show "VIP" as the server's do.
+	TicketTypes []TicketTypeRef `json:"ticket_types"`
 	// ServerTime is when this page was read; pass it (minus a margin for
 	// transactions that commit late) as since on the next sync.
 	ServerTime time.Time `json:"server_time"`
@@ -37,11 +40,15 @@ func (s *Service) Sync(ctx context.Context, eventID string, since time.Time, cur
 	if err != nil {
 		return nil, err
 	}
+	types, err := s.TicketTypeRefs(ctx, eventID)
+	if err != nil {
+		return nil, err
+	}
 	hs, err := s.tickets.Roster(ctx, eventID, since, after, limit+1)
 	if err != nil {
 		return nil, err
 	}
-	page := &SyncPage{EventID: eventID, Gates: gates, Settings: st, ServerTime: now}
+	page := &SyncPage{EventID: eventID, Gates: gates, Settings: st, TicketTypes: types, ServerTime: now}
 	if len(hs) > limit {
 		hs = hs[:limit]
 		page.NextCursor = api.EncodeCursor(hs[len(hs)-1].ID)

@@ -165,12 +165,19 @@ func (n *Node) answer(r *scanRow, replayed bool) (*gate.ScanResult, error) {
 	out := &gate.ScanResult{Result: gate.ResultAdmitted, ScanID: r.ScanID, GateID: r.GateID, Direction: r.Direction,
 		ScannedAt: r.ScannedAt.UTC(), Replayed: replayed}
 	n.mu.RLock()
+	defer n.mu.RUnlock()
 	h, ok := n.tickets[r.TicketID]
-	n.mu.RUnlock()
 	if ok {
-		out.Ticket = &gate.TicketInfo{ID: h.ID, EventID: h.EventID, TicketTypeID: h.TicketTypeID, AttendeeName: h.AttendeeName, Status: h.Status}
+		out.Ticket = &gate.TicketInfo{ID: h.ID, EventID: h.EventID, TicketTypeID: h.TicketTypeID, TicketTypeName: n.typeNames[h.TicketTypeID],
+			AttendeeName: h.AttendeeName, Status: h.Status}
 	} else if r.TicketID != "" {
-		out.Ticket = &gate.TicketInfo{ID: r.TicketID, EventID: n.cfg.EventID}
+		// A ticket issued after the last sync: its type is in the signed
+		// code, its holder's name is not.
+		typ := ""
+		if c, err := ticket.Verify(r.Code, n.keys, r.ScannedAt); err == nil || errors.Is(err, ticket.ErrNotYetValid) || errors.Is(err, ticket.ErrExpired) {
+			typ = c.TicketTypeID
+		}
+		out.Ticket = &gate.TicketInfo{ID: r.TicketID, EventID: n.cfg.EventID, TicketTypeID: typ, TicketTypeName: n.typeNames[typ]}
 	}
 	return out, nil
 }

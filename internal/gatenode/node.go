@@ -63,6 +63,8 @@ type Node struct {
 	gates    map[string]gate.Gate
 	settings gate.Settings
 	tickets  map[string]ticket.Holder
+	// typeNames maps ticket type ids to names, for the result screen.
+	typeNames map[string]string
 
 	online   atomic.Bool
 	lastSync atomic.Int64 // unix nanoseconds of the last good round
@@ -100,7 +102,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, db: conn, log: cfg.Logger, client: &http.Client{Timeout: 10 * time.Second},
-		gates: map[string]gate.Gate{}, tickets: map[string]ticket.Holder{}, settings: gate.DefaultSettings(cfg.EventID),
+		gates: map[string]gate.Gate{}, tickets: map[string]ticket.Holder{}, typeNames: map[string]string{}, settings: gate.DefaultSettings(cfg.EventID),
 		kick: make(chan struct{}, 1)}
 	if err := n.migrate(ctx); err != nil {
 		conn.Close()
@@ -222,6 +224,11 @@ func (n *Node) load(ctx context.Context) error {
 			}
 		case "settings":
 			json.Unmarshal([]byte(m.V), &n.settings)
+		case "ticket_types":
+			var ts []gate.TicketTypeRef
+			if json.Unmarshal([]byte(m.V), &ts) == nil {
+				n.setTypes(ts)
+			}
 		}
 	}
 	var ks []ticket.Key
@@ -248,5 +255,13 @@ func (n *Node) setGates(gs []gate.Gate) {
 	n.gates = make(map[string]gate.Gate, len(gs))
 	for _, g := range gs {
 		n.gates[g.ID] = g
+	}
+}
+
+// setTypes replaces the ticket type names; the caller holds n.mu.
+func (n *Node) setTypes(ts []gate.TicketTypeRef) {
+	n.typeNames = make(map[string]string, len(ts))
+	for _, t := range ts {
+		n.typeNames[t.ID] = t.Name
 	}
 }

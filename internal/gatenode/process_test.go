@@ -136,10 +136,15 @@ func TestOfflineNodesSurviveKillAndSync(t *testing.T) {
 	waitFor(t, "node A back", func() bool { return get("http://"+a.addr+"/healthz", "", nil) == 200 })
 	// The journal survived: the last answer before the kill replays, and
 	// its ticket is still inside.
+	// The restarted node, still offline, names the ticket type from its
+	// journal.
 	var replay struct {
 		Replayed bool `json:"replayed"`
+		Ticket   struct {
+			TicketTypeName string `json:"ticket_type_name"`
+		} `json:"ticket"`
 	}
-	if st := post("http://"+a.addr+"/v1/checkins", key.Key, map[string]any{"code": tickets[499].Code, "gate_id": gateA.ID, "scan_id": "A-0499"}, &replay); st != 200 || !replay.Replayed {
+	if st := post("http://"+a.addr+"/v1/checkins", key.Key, map[string]any{"code": tickets[499].Code, "gate_id": gateA.ID, "scan_id": "A-0499"}, &replay); st != 200 || !replay.Replayed || replay.Ticket.TicketTypeName != "General" {
 		t.Fatalf("replay after kill: %d %+v", st, replay)
 	}
 	if st := post("http://"+a.addr+"/v1/checkins", key.Key, map[string]any{"code": tickets[499].Code, "gate_id": gateA.ID, "scan_id": "A-again"}, nil); st != 409 {

@@ -159,6 +159,10 @@ func (n *Node) pull(ctx context.Context) error {
 		n.keys = ks
 		n.setGates(page.Gates)
 		n.settings = page.Settings
+		if page.TicketTypes != nil {
+			// A server that predates ticket_types sends none: keep the names.
+			n.setTypes(page.TicketTypes)
+		}
 		for _, h := range page.Tickets {
 			n.tickets[h.ID] = h
 		}
@@ -180,6 +184,11 @@ func (n *Node) pull(ctx context.Context) error {
 func (n *Node) store(ctx context.Context, keys []ticket.Key, p *gate.SyncPage) error {
 	gates, _ := json.Marshal(p.Gates)
 	settings, _ := json.Marshal(p.Settings)
+	meta := map[string]string{"gates": string(gates), "settings": string(settings)}
+	if p.TicketTypes != nil {
+		types, _ := json.Marshal(p.TicketTypes)
+		meta["ticket_types"] = string(types)
+	}
 	return n.db.Write(ctx, func(tx *db.Tx) error {
 		for _, k := range keys {
 			b, _ := json.Marshal(k)
@@ -203,7 +212,7 @@ func (n *Node) store(ctx context.Context, keys []ticket.Key, p *gate.SyncPage) e
 				return err
 			}
 		}
-		for k, v := range map[string]string{"gates": string(gates), "settings": string(settings)} {
+		for k, v := range meta {
 			if _, err := tx.Exec(`INSERT INTO node_meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v`, k, v); err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -48,13 +49,37 @@ type CancelEvent struct {
 // ParticipationEvent is the part of "participation.created" that messages
 // use.
 type ParticipationEvent struct {
-	ParticipationID     string `json:"participation_id"`
-	ParticipationNumber string `json:"participation_number"`
-	CampaignID          string `json:"campaign_id"`
-	CampaignName        string `json:"campaign_name"`
-	Name                string `json:"name"`
-	Phone               string `json:"phone"`
-	Locale              string `json:"locale"`
+	ParticipationID     string     `json:"participation_id"`
+	ParticipationNumber NumberText `json:"participation_number"`
+	CampaignID          string     `json:"campaign_id"`
+	CampaignName        string     `json:"campaign_name"`
+	Name                string     `json:"name"`
+	Phone               string     `json:"phone"`
+	Locale              string     `json:"locale"`
+}
+
+// NumberText is a number shown in a message. It reads a JSON number or a
+// string: the campaign domain emits participation numbers as integers, and
+// a consumer that only took strings refused every participation.created
+// event as malformed, so no participant was ever messaged.
+type NumberText string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (n *NumberText) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*n = NumberText(s)
+		return nil
+	}
+	var num json.Number
+	if err := json.Unmarshal(b, &num); err != nil {
+		return err
+	}
+	*n = NumberText(num.String())
+	return nil
 }
 
 // langOf picks the template language for a locale: English for "en…",
@@ -144,7 +169,7 @@ func orderData(o *OrderEvent, lang, baseURL string) map[string]any {
 
 // participationData is what participation templates see.
 func participationData(p *ParticipationEvent) map[string]any {
-	return map[string]any{"Name": p.Name, "CampaignName": p.CampaignName, "ParticipationNumber": p.ParticipationNumber}
+	return map[string]any{"Name": p.Name, "CampaignName": p.CampaignName, "ParticipationNumber": string(p.ParticipationNumber)}
 }
 
 // sampleData is the data of previews and of the check at save time.

@@ -355,3 +355,18 @@ func TestHTTPSMS(t *testing.T) {
 		t.Fatal("a rejected key was not an error")
 	}
 }
+
+// The campaign domain emits participation numbers as JSON integers; older
+// or outside producers may send strings. Both read as the same text.
+func TestParticipationEventNumber(t *testing.T) {
+	for _, raw := range []string{`{"participation_number": 7}`, `{"participation_number": "7"}`} {
+		var p notify.ParticipationEvent
+		if err := json.Unmarshal([]byte(raw), &p); err != nil || p.ParticipationNumber != "7" {
+			t.Errorf("%s: %q, %v", raw, p.ParticipationNumber, err)
+		}
+	}
+	var p notify.ParticipationEvent
+	if err := json.Unmarshal([]byte(`{"participation_number": {}}`), &p); err == nil {
+		t.Error("an object was read as a number")
+	}
+}

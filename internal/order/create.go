@@ -15,6 +15,7 @@ import (
 	"github.com/usher-events/usher/internal/fault"
 	"github.com/usher-events/usher/internal/id"
 	"github.com/usher-events/usher/internal/outbox"
+	"github.com/usher-events/usher/internal/phone"
 	"github.com/usher-events/usher/internal/seat"
 )
 
@@ -68,7 +69,11 @@ func (in *CreateInput) validate() error {
 	var c fault.Check
 	in.Buyer.Name = strings.TrimSpace(in.Buyer.Name)
 	in.Buyer.Email = strings.ToLower(strings.TrimSpace(in.Buyer.Email))
-	in.Buyer.Phone = strings.TrimSpace(in.Buyer.Phone)
+	// The phone is optional; when given it is stored in E.164 so that one
+	// buyer's spellings of it match everywhere (messages, searches, exports).
+	ph, err := phone.NormalizeOptional(in.Buyer.Phone, phone.DefaultRegion)
+	c.Add(err != nil, "buyer.phone", phone.Message)
+	in.Buyer.Phone = ph
 	c.Add(in.Buyer.Name == "", "buyer.name", "must not be empty")
 	a, err := mail.ParseAddress(in.Buyer.Email)
 	c.Add(err != nil || a.Address != in.Buyer.Email, "buyer.email", "must be an email address")

@@ -19,6 +19,7 @@ import (
 	"github.com/usher-events/usher/internal/fault"
 	"github.com/usher-events/usher/internal/id"
 	"github.com/usher-events/usher/internal/outbox"
+	"github.com/usher-events/usher/internal/phone"
 )
 
 // Limits of one attendee import. The request body is capped at 1 MiB
@@ -180,6 +181,12 @@ func parseImport(file io.Reader) ([]importRow, []fault.FieldError, error) {
 		a, err := mail.ParseAddress(row.email)
 		add(row.email == "" || err != nil || a.Address != row.email, "email", "must be an email address")
 		add(utf8.RuneCountInString(row.phone) > 40, "phone", "must be at most 40 characters")
+		// Imported buyers are stored like any other: phones in E.164.
+		if ph, err := phone.NormalizeOptional(row.phone, phone.DefaultRegion); err != nil {
+			add(utf8.RuneCountInString(row.phone) <= 40, "phone", phone.Message)
+		} else {
+			row.phone = ph
+		}
 		add(row.ticketType == "" && row.ticketTypeID == "", "ticket_type", "must name a ticket type")
 		rows = append(rows, row)
 	}

@@ -57,6 +57,9 @@ func TestImportAttendees(t *testing.T) {
 		if hong == nil || hong.Answers["organization"] != "Usher" || len(hong.Answers["interests"].([]any)) != 2 {
 			t.Fatalf("hong = %+v", hong)
 		}
+		if hong.Buyer.Phone != "+821012345678" {
+			t.Errorf("imported phone = %q, want E.164", hong.Buyer.Phone)
+		}
 		types, err := f.events.ListTicketTypes(f.ctx, f.event.ID)
 		if err != nil {
 			t.Fatal(err)

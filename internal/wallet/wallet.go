@@ -16,6 +16,7 @@ import (
 	"github.com/usher-events/usher/internal/db"
 	"github.com/usher-events/usher/internal/fault"
 	"github.com/usher-events/usher/internal/id"
+	"github.com/usher-events/usher/internal/phone"
 )
 
 // Id prefixes of the wallet domain.
@@ -96,26 +97,14 @@ func (in *CustomerInput) Validate() error {
 	var c fault.Check
 	in.Email = strings.ToLower(strings.TrimSpace(in.Email))
 	in.Name = strings.TrimSpace(in.Name)
-	in.Phone = strings.TrimSpace(in.Phone)
 	a, err := mail.ParseAddress(in.Email)
 	c.Add(err != nil || a.Address != in.Email, "email", "must be an email address")
 	c.Add(in.Name == "", "name", "must not be empty")
-	c.Add(in.Phone != "" && !validPhone(in.Phone), "phone", "must be a phone number")
+	// Optional; stored in E.164 so that a customer is found by any spelling.
+	ph, perr := phone.NormalizeOptional(in.Phone, phone.DefaultRegion)
+	c.Add(perr != nil, "phone", phone.Message)
+	in.Phone = ph
 	return c.Err()
-}
-
-func validPhone(p string) bool {
-	digits := 0
-	for i, r := range p {
-		switch {
-		case r >= '0' && r <= '9':
-			digits++
-		case r == '+' && i == 0, r == ' ', r == '-', r == '(', r == ')', r == '.':
-		default:
-			return false
-		}
-	}
-	return digits >= 6 && digits <= 20
 }
 
 // CreateCustomer adds a customer with an empty wallet. An email is one

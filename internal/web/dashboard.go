@@ -25,7 +25,7 @@ var sections = []section{
 	{Key: "events", Href: "/app/events", Ready: true},
 	{Key: "orders", Href: "/app/orders", Ready: true},
 	{Key: "seats", Href: "/app/seats"},
-	{Key: "gates", Href: "/app/gates"},
+	{Key: "gates", Href: "/app/gates", Ready: true},
 	{Key: "campaigns", Href: "/app/campaigns", Ready: true},
 	{Key: "reports", Href: "/app/reports"},
 	{Key: "settings", Href: "/app/settings/users", Ready: true, Admin: true},

@@ -20,7 +20,7 @@ import (
 // eventPageNames are the group's templates.
 var eventPageNames = []string{
 	"events_list", "events_edit", "events_detail", "events_form",
-	"orders_list", "orders_attendees", "orders_customers", "orders_index",
+	"orders_list", "orders_attendees", "orders_customers", "orders_index", "orders_detail",
 	"events_messages", "events_template",
 	"public_event", "public_register", "public_order", "queue_wait",
 }

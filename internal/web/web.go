@@ -26,6 +26,7 @@ import (
 	"github.com/usher-events/usher/internal/campaign"
 	"github.com/usher-events/usher/internal/event"
 	"github.com/usher-events/usher/internal/fault"
+	"github.com/usher-events/usher/internal/gate"
 	"github.com/usher-events/usher/internal/notify"
 	"github.com/usher-events/usher/internal/order"
 	"github.com/usher-events/usher/internal/report"
@@ -59,6 +60,9 @@ type Deps struct {
 	// The campaign pages (pages_campaigns.go).
 	Campaigns *campaign.Service
 	Reports   *report.Service
+
+	// The gate pages (pages_gates.go).
+	Gates *gate.Service
 }
 
 // Pages serves the web pages.
@@ -78,7 +82,7 @@ type Pages struct {
 var pageNames = slices.Concat([]string{
 	"signup", "login", "invite", "invite_invalid", "dashboard", "soon",
 	"users", "api_keys", "problem",
-}, eventPageNames, campaignPageNames)
+}, eventPageNames, campaignPageNames, gatePageNames)
 
 // New parses the templates and prepares the static files.
 func New(cfg Config, d Deps) (*Pages, error) {

@@ -1,0 +1,174 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/usher-events/usher/internal/api"
+	"github.com/usher-events/usher/internal/fault"
+	"github.com/usher-events/usher/internal/order"
+)
+
+// The organizer's page for one order, with what staff do to it: cancel it,
+// decide on a proof (approve or reject a pending_verification order), or
+// mark a held order paid by bank transfer. Each action is a POST form with
+// the page's CSRF token, needs the staff role and calls the order service
+// exactly as the API does; a refusal (the order moved on meanwhile, the
+// hold ran out) shows the page again with a localized message and its 4xx
+// status.
+
+func init() {
+	// text shows an optional string field (*string): print would show the
+	// pointer's address, which is how the orders list once showed its
+	// payment badge as "pay.0xc000…".
+	funcs["text"] = func(s *string) string {
+		if s == nil {
+			return ""
+		}
+		return *s
+	}
+}
+
+// staffOrderPage is the content of the organizer's order page.
+type staffOrderPage struct {
+	Order     *order.Order
+	EventName string
+	Timezone  string
+	TypeNames map[string]string
+	CanWrite  bool
+}
+
+// CanCancel reports whether the order can still be cancelled: anything but
+// an order already cancelled or rejected (a lapsed hold is cancelled to let
+// its quota go at once).
+func (o *staffOrderPage) CanCancel() bool {
+	s := o.Order.Status
+	return s != order.StatusCancelled && s != order.StatusRejected
+}
+
+// CanVerify reports whether the order waits for staff to check its proof.
+func (o *staffOrderPage) CanVerify() bool { return o.Order.Status == order.StatusPendingVerification }
+
+// CanMarkPaid reports whether the order is a live hold that a received bank
+// transfer can pay.
+func (o *staffOrderPage) CanMarkPaid() bool { return o.Order.Status == order.StatusHeld }
+
+// orderNotices are the success notes of the order actions' redirects.
+var orderNotices = map[string]string{
+	"cancelled": "notice.order_cancelled", "approved": "notice.order_approved",
+	"rejected": "notice.order_rejected", "paid": "notice.order_paid",
+}
+
+// staffOrderView loads an order with its event's name, time zone and ticket
+// type names.
+func (p *Pages) staffOrderView(v *visit, orderID string) (*view, error) {
+	o, err := p.deps.Orders.Get(v.ctx(), orderID)
+	if err != nil {
+		return nil, err
+	}
+	e, err := p.deps.Events.Get(v.ctx(), o.EventID)
+	if err != nil {
+		return nil, err
+	}
+	types, err := p.deps.Events.ListTicketTypes(v.ctx(), o.EventID)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for _, t := range types {
+		names[t.ID] = t.Name
+	}
+	return &view{Title: "order.title", Nav: "orders", Path: "/app/orders/" + o.ID, Data: &staffOrderPage{
+		Order: o, EventName: e.Name, Timezone: e.Timezone, TypeNames: names,
+		CanWrite: writer.roles.Allows(v.sess.Principal.Role)}}, nil
+}
+
+// OrderDetail shows one order: buyer, items, attendees, tickets, and the
+// actions its status allows.
+func (p *Pages) OrderDetail(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, reader, func(v *visit) error {
+		vw, err := p.staffOrderView(v, v.r.PathValue("order_id"))
+		if err != nil {
+			return err
+		}
+		vw.Notice = orderNotices[v.r.URL.Query().Get("done")]
+		return p.render(v, http.StatusOK, "orders_detail", vw)
+	})
+}
+
+// CancelOrder cancels an order: its quota is free again, a wallet payment
+// is refunded and its tickets are revoked.
+func (p *Pages) CancelOrder(w http.ResponseWriter, r *http.Request) {
+	p.orderAction(w, r, "cancelled", func(v *visit, id string) error {
+		_, err := p.deps.Orders.Cancel(v.ctx(), id)
+		return err
+	})
+}
+
+// ApproveOrder accepts a pending order's proof: it is held again and can
+// be paid.
+func (p *Pages) ApproveOrder(w http.ResponseWriter, r *http.Request) {
+	p.orderAction(w, r, "approved", func(v *visit, id string) error {
+		_, err := p.deps.Orders.ApproveVerification(v.ctx(), id)
+		return err
+	})
+}
+
+// RejectOrder refuses a pending order's proof: the order is rejected and
+// its quota is free again.
+func (p *Pages) RejectOrder(w http.ResponseWriter, r *http.Request) {
+	p.orderAction(w, r, "rejected", func(v *visit, id string) error {
+		_, err := p.deps.Orders.RejectVerification(v.ctx(), id)
+		return err
+	})
+}
+
+// MarkOrderPaid records that a held order's bank transfer arrived: the
+// order is paid with the manual method and its tickets are issued.
+func (p *Pages) MarkOrderPaid(w http.ResponseWriter, r *http.Request) {
+	p.orderAction(w, r, "paid", func(v *visit, id string) error {
+		_, err := p.deps.Orders.Pay(v.ctx(), id, order.MethodManual)
+		return err
+	})
+}
+
+// orderAction runs one staff action on the order in the path. Success
+// redirects to the order page (so a reload does not post again); a refusal
+// renders the page with the order as it now is and a message that says
+// why. An unknown or other tenant's order is the 404 page.
+func (p *Pages) orderAction(w http.ResponseWriter, r *http.Request, done string, act func(*visit, string) error) {
+	p.serve(w, r, writer, func(v *visit) error {
+		id := v.r.PathValue("order_id")
+		err := act(v, id)
+		if err == nil {
+			http.Redirect(v.w, v.r, "/app/orders/"+id+"?done="+done, http.StatusSeeOther)
+			return nil
+		}
+		if fault.Is(err, fault.NotFound) {
+			return err
+		}
+		vw, verr := p.staffOrderView(v, id)
+		if verr != nil {
+			return verr
+		}
+		return p.orderFailed(v, vw, err)
+	})
+}
+
+// orderFailed shows the order page again with a localized message for a
+// refused action and the status its code maps to. Refusals staff meet here
+// (the order moved on, the hold ran out, the proof is unchecked) get
+// messages of their own: the shared ones for these codes speak to buyers or
+// to event changes. Internal errors go back to fail as a 500 page.
+func (p *Pages) orderFailed(v *visit, vw *view, err error) error {
+	code := fault.CodeOf(err)
+	status := api.StatusOf(code)
+	if status >= 500 {
+		return err
+	}
+	key := errorKey(err)
+	if k := "order.err." + string(code); hasKey(k) {
+		key = k
+	}
+	vw.Error = translate(catalogs[v.lang], key)
+	return p.render(v, status, "orders_detail", vw)
+}
