@@ -30,6 +30,7 @@ type cli struct {
 	Version  versionCmd  `cmd:"" help:"Print the version."`
 	Bench    benchCmd    `cmd:"" help:"Rehearsals: put a measured load on a server."`
 	Draw     drawCmd     `cmd:"" help:"Winner draws: verify a published draw."`
+	Demo     demoCmd     `cmd:"" help:"Serve with a sample organization, event, seats, gates and campaign, and print how to sign in."`
 	Gate     gateCmd     `cmd:"" help:"Run the venue edge node: offline check-in, scanner page, sync with the server."`
 	Simulate simulateCmd `cmd:"" help:"Rehearsals on paper: queueing forecasts."`
 }
@@ -178,6 +179,8 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 	switch kctx.Command() {
 	case "serve":
 		return c.Serve.run(ctx, log, ready)
+	case "demo":
+		return c.Demo.run(ctx, log, stdout, ready)
 	case "migrate":
 		return c.Migrate.run(ctx, log, stdout)
 	case "bench flash-sale":
