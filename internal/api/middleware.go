@@ -23,7 +23,18 @@ type reqInfo struct {
 	operation string
 	target    string
 	principal Principal
-	log       *slog.Logger
+	// base is the server's logger; log is base with the request id, made
+	// when something is first logged (most requests log only the access
+	// line, which adds the id itself).
+	base *slog.Logger
+	log  *slog.Logger
+}
+
+func (i *reqInfo) logger() *slog.Logger {
+	if i.log == nil {
+		i.log = i.base.With("request_id", i.id)
+	}
+	return i.log
 }
 
 type infoKey struct{}
@@ -54,8 +65,8 @@ func ClientIP(ctx context.Context) string {
 // Logger returns the request's logger (with its request id), or a discarding
 // logger outside a request.
 func Logger(ctx context.Context) *slog.Logger {
-	if i := infoFrom(ctx); i != nil && i.log != nil {
-		return i.log
+	if i := infoFrom(ctx); i != nil && i.base != nil {
+		return i.logger()
 	}
 	return slog.New(slog.DiscardHandler)
 }
@@ -106,7 +117,7 @@ func observe(log *slog.Logger, m *Metrics, trustProxy bool, next http.Handler) h
 			reqID = id.New("req")
 		}
 		info := &reqInfo{id: reqID, ip: clientIP(r, trustProxy)}
-		info.log = log.With("request_id", reqID)
+		info.base = log
 		ctx := context.WithValue(r.Context(), infoKey{}, info)
 		sw := &statusWriter{ResponseWriter: w}
 		sw.Header().Set("X-Request-Id", reqID)
@@ -115,7 +126,7 @@ func observe(log *slog.Logger, m *Metrics, trustProxy bool, next http.Handler) h
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				info.log.Error("panic", "panic", p, "stack", string(debug.Stack()))
+				info.logger().Error("panic", "panic", p, "stack", string(debug.Stack()))
 				if sw.status == 0 {
 					writeProblem(sw, reqID, newProblem(fault.Internal, "an internal error occurred; it has been logged", nil, nil))
 				}
@@ -134,7 +145,8 @@ func observe(log *slog.Logger, m *Metrics, trustProxy bool, next http.Handler) h
 			if status >= 500 {
 				level = slog.LevelError
 			}
-			info.log.LogAttrs(ctx, level, "request",
+			info.base.LogAttrs(ctx, level, "request",
+				slog.String("request_id", info.id),
 				slog.String("method", r.Method),
 				slog.String("route", route),
 				slog.Int("status", status),
