@@ -138,6 +138,27 @@ func (b *bundle) signup(org, email string) tenant {
 	}
 }
 
+// fontInstalled reports whether Debian's fonts-nanum is there: PDFs with
+// Korean text need it, and without it they answer 503 font_unavailable.
+// .ci/run installs it; a bare `go test ./...` on a fresh machine may not.
+func fontInstalled() bool {
+	_, err := os.Stat("/usr/share/fonts/truetype/nanum/NanumGothic.ttf")
+	return err == nil
+}
+
+// wantPDF checks a PDF answer, or the clear 503 when the font is missing.
+func (b *bundle) wantPDF(r *response) {
+	b.t.Helper()
+	if !fontInstalled() {
+		b.want(r, 503, "font_unavailable")
+		return
+	}
+	b.want(r, 200, "")
+	if ct := r.Header.Get("Content-Type"); ct != "application/pdf" || !bytes.HasPrefix(r.Raw, []byte("%PDF-")) {
+		b.t.Fatalf("pdf: %q %.20q", ct, r.Raw)
+	}
+}
+
 // validEvent is a body for POST /v1/events.
 func validEvent(name string) map[string]any {
 	return map[string]any{

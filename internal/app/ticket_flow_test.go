@@ -58,8 +58,7 @@ func TestTicketsThroughOrders(t *testing.T) {
 			}
 			ids[c.TicketID] = true
 			b.want(b.do("GET", "/v1/public/tickets/"+c.TicketID+"/qr.png", "", nil), 200, "")
-			pdf := b.do("GET", "/v1/public/tickets/"+c.TicketID+"/ticket.pdf", "", nil)
-			b.want(pdf, 200, "")
+			b.wantPDF(b.do("GET", "/v1/public/tickets/"+c.TicketID+"/ticket.pdf", "", nil))
 		}
 
 		b.want(b.do("POST", "/v1/orders/"+ord.str("id")+"/cancel", own.Access, nil), 200, "")
