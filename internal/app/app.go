@@ -175,7 +175,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.orders.UseSeats(a.seats)
 	a.limiter = limiter
 	a.campaigns = campaign.NewService(conn, a.now, limiter, campaign.Config{PublicURL: cfg.publicURL(), ParticipationLimit: cfg.ParticipationLimit})
-	a.reports = report.NewService(a.campaigns, a.now, report.Config{})
+	a.reports = report.NewService(a.campaigns, a.now, report.Config{FontPath: cfg.FontPath})
 	// Messages and jobs: built here, started by Serve.
 	a.jobs = job.NewRunner(conn, job.Config{Now: a.now, Logger: log})
 	a.dispatch = outbox.NewDispatcher(conn, a.jobs, outbox.DispatcherConfig{Now: a.now, Logger: log})
