@@ -288,15 +288,10 @@ type spinNote struct {
 func (s *Service) Play(ctx context.Context, participationID string, in PlayInput) (*PlayResult, error) {
 	var out *PlayResult
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
-		var owner string
-		err := tx.Global().Get(&owner, `SELECT tenant_id FROM participations WHERE id = ?`, participationID)
-		if fault.Is(err, fault.NotFound) {
-			return fault.New(fault.NotFound, "no participation %q", participationID)
-		}
+		tx, err := participationScope(tx, participationID)
 		if err != nil {
 			return err
 		}
-		tx = tx.Scope(owner)
 		out, err = s.play(tx, participationID, in)
 		return err
 	})
@@ -641,4 +636,19 @@ func truncate(s string, n int) string {
 		s = s[:n]
 	}
 	return strings.ToValidUTF8(s, "")
+}
+
+// participationScope narrows a public Tx to the tenant that owns the
+// participation, so the public endpoints (play, the participant's page)
+// go on with tenant-scoped queries.
+func participationScope(tx *db.Tx, participationID string) (*db.Tx, error) {
+	var owner string
+	err := tx.Global().Get(&owner, `SELECT tenant_id FROM participations WHERE id = ?`, participationID)
+	if fault.Is(err, fault.NotFound) {
+		return nil, fault.New(fault.NotFound, "no participation %q", participationID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return tx.Scope(owner), nil
 }

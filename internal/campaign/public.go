@@ -50,15 +50,10 @@ type ParticipantView struct {
 func (s *Service) GetParticipantView(ctx context.Context, participationID string) (*ParticipantView, error) {
 	var out *ParticipantView
 	err := s.db.Read(ctx, func(tx *db.Tx) error {
-		var owner string
-		err := tx.Global().Get(&owner, `SELECT tenant_id FROM participations WHERE id = ?`, participationID)
-		if fault.Is(err, fault.NotFound) {
-			return fault.New(fault.NotFound, "no participation %q", participationID)
-		}
+		tx, err := participationScope(tx, participationID)
 		if err != nil {
 			return err
 		}
-		tx = tx.Scope(owner)
 		p, err := getParticipation(tx, participationID)
 		if err != nil {
 			return err

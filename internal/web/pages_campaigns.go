@@ -6,7 +6,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 
@@ -67,22 +66,11 @@ func (p *Pages) loadCampaign(v *visit, tab string) (campaignHead, error) {
 // is "cerr.field.<field>" when the group has one, and the API's per-field
 // messages are listed so that a game editor can say which line is wrong.
 func (p *Pages) campaignFailed(v *visit, name string, vw *view, err error) error {
-	code := fault.CodeOf(err)
-	status := api.StatusOf(code)
-	if status >= 500 {
+	status, fe, err := failure(v, vw, err, campaignErrorKey)
+	if err != nil {
 		return err
 	}
-	var fe *fault.Error
-	if errors.As(err, &fe) {
-		if fe.RetryAfter > 0 {
-			v.w.Header().Set("Retry-After", fmt.Sprint(fe.RetryAfter))
-		}
-		if len(fe.Fields) > 0 {
-			vw.ErrField = fe.Fields[0].Field
-		}
-	}
-	vw.Error = translate(catalogs[v.lang], campaignErrorKey(err))
-	if fe != nil && code == fault.Validation {
+	if fe != nil && fe.Code == fault.Validation {
 		if d, ok := vw.Data.(fieldErrorsHolder); ok {
 			for _, f := range fe.Fields {
 				d.addFieldError(f.Field + ": " + f.Message)

@@ -333,10 +333,20 @@ func (p *Pages) fail(v *visit, err error) {
 // status its code maps to. Errors that are not the client's (internal ones)
 // are returned for fail to render as a 500 page.
 func (p *Pages) formFailed(v *visit, name string, vw *view, err error) error {
-	code := fault.CodeOf(err)
-	status := api.StatusOf(code)
-	if status >= 500 {
+	status, _, err := failure(v, vw, err, errorKey)
+	if err != nil {
 		return err
+	}
+	return p.render(v, status, name, vw)
+}
+
+// failure prepares a form page for a client's error: the status its code
+// maps to, Retry-After, the field to mark and the message under key(err).
+// A server error comes back as the error, for fail to render as a 500 page.
+func failure(v *visit, vw *view, err error, key func(error) string) (int, *fault.Error, error) {
+	status := api.StatusOf(fault.CodeOf(err))
+	if status >= 500 {
+		return 0, nil, err
 	}
 	var fe *fault.Error
 	if errors.As(err, &fe) {
@@ -347,8 +357,8 @@ func (p *Pages) formFailed(v *visit, name string, vw *view, err error) error {
 			vw.ErrField = fe.Fields[0].Field
 		}
 	}
-	vw.Error = translate(catalogs[v.lang], errorKey(err))
-	return p.render(v, status, name, vw)
+	vw.Error = translate(catalogs[v.lang], key(err))
+	return status, fe, nil
 }
 
 // errorKey is the message key that explains an error to a person. The key
