@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/pprof"
 	"time"
 
 	"github.com/usher-events/usher/internal/bench"
@@ -26,7 +25,7 @@ type flashSaleCmd struct {
 	Seats       int           `help:"Sell a seat map of this many seats (buyers pick random seats) instead of a quantity." default:"0"`
 	Quota       int           `help:"Tickets of one type to sell when --seats is not given." default:"100000"`
 	Duration    time.Duration `help:"Upper bound of each phase (the sale ends sooner when sold out)." default:"10s"`
-	CPUProfile  string        `help:"Write a CPU profile of the whole run (client and in-process server) to this file, for go tool pprof." placeholder:"FILE"`
+	CPUProfile  string        `help:"Write a CPU profile of the sale phase (client and in-process server) to this file, for go tool pprof." placeholder:"FILE"`
 }
 
 func (c *flashSaleCmd) run(ctx context.Context, log *slog.Logger, stdout io.Writer) error {
@@ -41,22 +40,20 @@ func (c *flashSaleCmd) run(ctx context.Context, log *slog.Logger, stdout io.Writ
 	if c.Duration <= 0 || c.Duration > time.Hour {
 		return fmt.Errorf("--duration must be between 0 and 1h")
 	}
+	cfg := bench.FlashSaleConfig{
+		Target: c.Target, Buyers: c.Buyers, Concurrency: c.Concurrency, Seats: c.Seats, Quota: c.Quota,
+		Duration: c.Duration, Progress: stdout, Logger: log,
+	}
 	if c.CPUProfile != "" {
 		f, err := os.Create(c.CPUProfile)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+		cfg.Profile = f
 	}
 	fmt.Fprintln(stdout, "preparing the sale…")
-	res, err := bench.FlashSale(ctx, bench.FlashSaleConfig{
-		Target: c.Target, Buyers: c.Buyers, Concurrency: c.Concurrency, Seats: c.Seats, Quota: c.Quota,
-		Duration: c.Duration, Progress: stdout, Logger: log,
-	})
+	res, err := bench.FlashSale(ctx, cfg)
 	if err != nil {
 		return err
 	}

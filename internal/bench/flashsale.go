@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,6 +34,9 @@ type FlashSaleConfig struct {
 	Progress io.Writer
 	// Logger receives the in-process server's logs.
 	Logger *slog.Logger
+	// Profile, when set, receives a CPU profile of the sale phase alone
+	// (client and in-process server), for go tool pprof.
+	Profile io.Writer
 }
 
 // FlashSaleResult is what one rehearsal measured.
@@ -161,6 +165,11 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 	var soldAt atomic.Int64
 	var seatsMu sync.Mutex
 	taken := map[string]int{}
+	if cfg.Profile != nil {
+		if err := pprof.StartCPUProfile(cfg.Profile); err != nil {
+			return res, err
+		}
+	}
 	start := time.Now()
 	stopProgress := progress(cfg.Progress, &holds, &refused, start)
 	var buyer atomic.Int64
@@ -206,6 +215,9 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 		return true
 	})
 	stopProgress()
+	if cfg.Profile != nil {
+		pprof.StopCPUProfile()
+	}
 	res.Elapsed = elapsed
 	if d := time.Duration(soldAt.Load()); d > 0 {
 		res.Elapsed, res.SoldOutAfter = d, d

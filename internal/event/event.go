@@ -58,11 +58,16 @@ type Service struct {
 	db    *db.DB
 	now   func() time.Time
 	sales Sales
+	snaps *snapshots // SQLite only; see Snapshot
 }
 
 // NewService returns the event service.
 func NewService(conn *db.DB, now func() time.Time) *Service {
-	return &Service{db: conn, now: now}
+	s := &Service{db: conn, now: now}
+	if conn.Dialect() == db.SQLite {
+		s.snaps = &snapshots{m: map[string]*Snapshot{}}
+	}
+	return s
 }
 
 // CreateInput describes a new event.
@@ -106,7 +111,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Event, error) {
 	if e.HoldTTLSeconds == 0 {
 		e.HoldTTLSeconds = int(DefaultHoldTTL / time.Second)
 	}
-	err := s.db.Write(ctx, func(tx *db.Tx) error {
+	err := s.write(ctx, func(tx *db.Tx) error {
 		_, err := tx.Exec(`INSERT INTO events (tenant_id, id, name, status, starts_at, ends_at, timezone, venue, capacity, hold_ttl_seconds, created_at, updated_at)
 			VALUES (@tenant, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			e.ID, e.Name, e.Status, e.StartsAt, e.EndsAt, e.Timezone, e.Venue, e.Capacity, e.HoldTTLSeconds, e.CreatedAt, e.UpdatedAt)

@@ -218,7 +218,7 @@ func (fl *Field) check(v any) (any, string) {
 
 // SetForm replaces an event's registration form.
 func (s *Service) SetForm(ctx context.Context, eventID string, f Form) (*Form, error) {
-	err := s.db.Write(ctx, func(tx *db.Tx) error {
+	err := s.write(ctx, func(tx *db.Tx) error {
 		e, err := s.EventTx(tx, eventID)
 		if err != nil {
 			return err

@@ -80,7 +80,10 @@ func (s *Service) Move(ctx context.Context, eventID string, t Transition) (*Even
 		return nil, fault.New(fault.Invalid, "unknown transition %q", t)
 	}
 	var out *Event
-	err := s.db.Write(ctx, func(tx *db.Tx) error {
+	err := s.write(ctx, func(tx *db.Tx) error {
+		if err := lockEvent(tx, eventID, true); err != nil {
+			return err
+		}
 		now := s.now()
 		e, err := s.EventTx(tx, eventID)
 		if err != nil {
@@ -142,7 +145,10 @@ type Update struct {
 // the ticket types' quotas.
 func (s *Service) Patch(ctx context.Context, eventID string, u Update) (*Event, error) {
 	var out *Event
-	err := s.db.Write(ctx, func(tx *db.Tx) error {
+	err := s.write(ctx, func(tx *db.Tx) error {
+		if err := lockEvent(tx, eventID, true); err != nil {
+			return err
+		}
 		e, err := s.EventTx(tx, eventID)
 		if err != nil {
 			return err

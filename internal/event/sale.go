@@ -19,8 +19,8 @@ type Sale struct {
 	Form        *Form
 }
 
-// LockForSale loads what an order needs. On PostgreSQL it shares the event
-// row (so that the event cannot change status under the order) and locks
+// LockForSale loads what an order needs. On PostgreSQL it shares the event's
+// lock (so that the event cannot change status under the order) and locks
 // the sessions the order names, in id order (their capacity is still judged
 // by a sum over orders). Ticket types are not locked: their quota is kept
 // by TakeQuota's conditional write, which takes the row lock only for the
@@ -28,12 +28,15 @@ type Sale struct {
 // other's whole transactions. On SQLite the single writer serializes anyway.
 // A ticket type or session that is not the event's is a validation error.
 func (s *Service) LockForSale(tx *db.Tx, eventID string, ticketTypeIDs, sessionIDs []string) (*Sale, error) {
-	share, update := "", ""
+	update := ""
 	if tx.Dialect() == db.Postgres {
-		share, update = " FOR SHARE", " FOR UPDATE"
+		update = " FOR UPDATE"
+	}
+	if err := lockEvent(tx, eventID, false); err != nil {
+		return nil, err
 	}
 	var e Event
-	err := tx.Get(&e, `SELECT `+columns+` FROM events WHERE id = ? AND tenant_id = @tenant`+share, eventID)
+	err := tx.Get(&e, `SELECT `+columns+` FROM events WHERE id = ? AND tenant_id = @tenant`, eventID)
 	if fault.Is(err, fault.NotFound) {
 		return nil, fault.New(fault.NotFound, "no event %q", eventID)
 	}
@@ -53,10 +56,6 @@ func (s *Service) LockForSale(tx *db.Tx, eventID string, ticketTypeIDs, sessionI
 			sale.TicketTypes[types[i].ID] = &types[i]
 		}
 	}
-	var c fault.Check
-	for _, tid := range ticketTypeIDs {
-		c.Add(sale.TicketTypes[tid] == nil, "items.ticket_type_id", "no ticket type "+tid+" in this event")
-	}
 	sids := slices.Compact(slices.Sorted(slices.Values(sessionIDs)))
 	if len(sids) > 0 {
 		var sessions []Session
@@ -68,10 +67,7 @@ func (s *Service) LockForSale(tx *db.Tx, eventID string, ticketTypeIDs, sessionI
 			sale.Sessions[sessions[i].ID] = &sessions[i]
 		}
 	}
-	for _, sid := range sessionIDs {
-		c.Add(sale.Sessions[sid] == nil, "sessions", "no session "+sid+" in this event")
-	}
-	if err := c.Err(); err != nil {
+	if err := sale.check(ticketTypeIDs, sessionIDs); err != nil {
 		return nil, err
 	}
 	sale.Form, err = s.FormTx(tx, e.ID)
@@ -79,6 +75,44 @@ func (s *Service) LockForSale(tx *db.Tx, eventID string, ticketTypeIDs, sessionI
 		return nil, err
 	}
 	return sale, nil
+}
+
+// eventLockClass keeps the events' advisory locks apart from any other
+// advisory lock on the same PostgreSQL database ("USHR").
+const eventLockClass = 0x55534852
+
+// lockEvent takes an event's lock until the end of tx on PostgreSQL: shared
+// by holds, exclusive by changes of the event's status or settings. It is an
+// advisory lock rather than a row lock on purpose: PostgreSQL lets a new
+// FOR SHARE row lock in beside the ones already held even while an UPDATE
+// waits for them, so under a steady stream of holds a change to the event
+// (closing or cancelling sales in the middle of a flash sale) would wait
+// for ever. The lock manager queues an exclusive request ahead of later
+// shared ones, so the change waits only for the holds already running.
+// SQLite's single writer serializes without it.
+func lockEvent(tx *db.Tx, eventID string, exclusive bool) error {
+	if tx.Dialect() != db.Postgres {
+		return nil
+	}
+	fn := "pg_advisory_xact_lock_shared"
+	if exclusive {
+		fn = "pg_advisory_xact_lock"
+	}
+	_, err := tx.Global().Exec(`SELECT `+fn+`(?, hashtext(?))`, eventLockClass, eventID)
+	return err
+}
+
+// check says which of the ticket types and sessions an order names are not
+// the sale's event's.
+func (sale *Sale) check(ticketTypeIDs, sessionIDs []string) error {
+	var c fault.Check
+	for _, tid := range ticketTypeIDs {
+		c.Add(sale.TicketTypes[tid] == nil, "items.ticket_type_id", "no ticket type "+tid+" in this event")
+	}
+	for _, sid := range sessionIDs {
+		c.Add(sale.Sessions[sid] == nil, "sessions", "no session "+sid+" in this event")
+	}
+	return c.Err()
 }
 
 // LockTicketTypes locks ticket types by id on PostgreSQL (a no-op on

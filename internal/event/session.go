@@ -47,7 +47,7 @@ type SessionInput struct {
 // CreateSession adds a session to an event that is not over.
 func (s *Service) CreateSession(ctx context.Context, eventID string, in SessionInput) (*Session, error) {
 	var out *Session
-	err := s.db.Write(ctx, func(tx *db.Tx) error {
+	err := s.write(ctx, func(tx *db.Tx) error {
 		e, err := s.EventTx(tx, eventID)
 		if err != nil {
 			return err
@@ -93,11 +93,18 @@ func (s *Service) ListSessions(ctx context.Context, eventID string) ([]Session, 
 	return out, err
 }
 
+// sessionsTx returns an event's sessions inside tx, in time order.
+func (s *Service) sessionsTx(tx *db.Tx, eventID string) ([]Session, error) {
+	sessions := []Session{}
+	err := tx.Select(&sessions, `SELECT `+sessionColumns+` FROM event_sessions WHERE tenant_id = @tenant AND event_id = ? ORDER BY starts_at, id`, eventID)
+	return sessions, err
+}
+
 const sessionColumns = `id, event_id, name, track, starts_at, ends_at, capacity, created_at`
 
 func (s *Service) sessionsWithUsage(tx *db.Tx, eventID string, now time.Time) ([]Session, error) {
-	sessions := []Session{}
-	if err := tx.Select(&sessions, `SELECT `+sessionColumns+` FROM event_sessions WHERE tenant_id = @tenant AND event_id = ? ORDER BY starts_at, id`, eventID); err != nil {
+	sessions, err := s.sessionsTx(tx, eventID)
+	if err != nil {
 		return nil, err
 	}
 	taken, err := s.taken(tx, eventID, now)

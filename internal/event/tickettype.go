@@ -96,7 +96,7 @@ const ticketTypeColumns = `id, event_id, name, price, currency, quota, sales_sta
 // they share one currency so that an order has one total.
 func (s *Service) CreateTicketType(ctx context.Context, eventID string, in TicketTypeInput) (*TicketType, error) {
 	var out *TicketType
-	err := s.db.Write(ctx, func(tx *db.Tx) error {
+	err := s.write(ctx, func(tx *db.Tx) error {
 		e, err := s.EventTx(tx, eventID)
 		if err != nil {
 			return err

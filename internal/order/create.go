@@ -171,10 +171,14 @@ func (s *Service) createBest(ctx context.Context, eventID string, in CreateInput
 // write runs create in one transaction and, for seats, clears this node's
 // seat-map snapshot once the hold is committed.
 func (s *Service) write(ctx context.Context, eventID string, in CreateInput) (*Order, error) {
+	// What the order needs from the event is read before the write, from
+	// this node's copy when it is current (SQLite), so that the single
+	// writer only checks that it still is.
+	snap := s.events.Snapshot(ctx, eventID)
 	var out *Order
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
 		var err error
-		out, err = s.create(tx, eventID, in)
+		out, err = s.create(tx, snap, eventID, in)
 		return err
 	})
 	if len(in.SeatIDs) > 0 && s.seats != nil {
@@ -186,14 +190,14 @@ func (s *Service) write(ctx context.Context, eventID string, in CreateInput) (*O
 // create holds an order inside tx. The hot path is a handful of statements:
 // the event and its ticket types (and form) by primary key, the order's
 // inserts, and one conditional write per ticket type (and per seat).
-func (s *Service) create(tx *db.Tx, eventID string, in CreateInput) (*Order, error) {
+func (s *Service) create(tx *db.Tx, snap *event.Snapshot, eventID string, in CreateInput) (*Order, error) {
 	typeIDs := make([]string, len(in.Items))
 	for i, it := range in.Items {
 		typeIDs[i] = it.TicketTypeID
 	}
-	// The event first (inside LockForSale): another tenant's event is a
-	// 404 before anything about the body is said.
-	sale, err := s.events.LockForSale(tx, eventID, typeIDs, in.Sessions)
+	// The event first (inside SaleFor): another tenant's event is a 404
+	// before anything about the body is said.
+	sale, err := s.events.SaleFor(tx, snap, eventID, typeIDs, in.Sessions)
 	if err != nil {
 		return nil, err
 	}

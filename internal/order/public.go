@@ -65,10 +65,11 @@ func (s *Service) CreatePublic(ctx context.Context, eventID string, in PublicCre
 		}
 	}
 	key := "oak_" + id.Secret(accessKeyBytes)
+	snap := s.events.Snapshot(ctx, eventID)
 	var out *Order
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		var err error
-		out, err = s.create(tx, eventID, CreateInput{
+		out, err = s.create(tx, snap, eventID, CreateInput{
 			Buyer: in.Buyer, Items: in.Items, Answers: in.Answers, Sessions: in.Sessions,
 			Consents: in.Consents, Locale: in.Locale, QueueToken: in.QueueToken,
 		})
