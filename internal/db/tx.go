@@ -221,22 +221,32 @@ func (tx *Tx) stmt(q string) *sqlx.Stmt {
 	if tx.stmts == nil {
 		return nil
 	}
-	st, ok := tx.stmts.stmts[q]
-	if !ok {
-		if len(tx.stmts.stmts) >= maxStmts {
-			return nil
-		}
-		var err error
-		// Prepared on the pool, not the transaction, so it outlives it.
-		st, err = tx.stmts.pool.PreparexContext(context.Background(), q)
-		if err != nil {
-			return nil // the unprepared path reports the error
-		}
-		tx.stmts.stmts[q] = st
+	st := tx.stmts.prepared(q)
+	if st == nil {
+		return nil
 	}
 	sqlTx, ok := tx.q.(*sqlx.Tx)
 	if !ok {
 		return nil
 	}
 	return sqlTx.StmtxContext(tx.ctx, st)
+}
+
+// prepared returns the cached statement for q, preparing it on first use, or
+// nil if it cannot be prepared or the cache is full (the unprepared path then
+// runs it, and reports the error).
+func (s *stmtCache) prepared(q string) *sqlx.Stmt {
+	if st, ok := s.stmts[q]; ok {
+		return st
+	}
+	if len(s.stmts) >= maxStmts {
+		return nil
+	}
+	// Prepared on the pool, not the transaction, so it outlives it.
+	st, err := s.pool.PreparexContext(context.Background(), q)
+	if err != nil {
+		return nil
+	}
+	s.stmts[q] = st
+	return st
 }
