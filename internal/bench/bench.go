@@ -34,16 +34,21 @@ func NewClient(base string, conns int) *Client {
 	return &Client{Base: base, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 }
 
-// Do sends a request with a JSON body (nil for none) and decodes the JSON
-// answer into out (nil to discard). It returns the status.
+// Do sends a request with a JSON body (nil for none, a []byte that is JSON
+// already, or a value to encode) and decodes the JSON answer into out (nil
+// to discard). It returns the status.
 func (c *Client) Do(ctx context.Context, method, path string, body, out any) (int, error) {
 	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
+	switch b := body.(type) {
+	case nil:
+	case []byte: // already JSON: the hot loops encode their own
+		rd = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(body)
 		if err != nil {
 			return 0, err
 		}
-		rd = bytes.NewReader(b)
+		rd = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, rd)
 	if err != nil {

@@ -127,6 +127,25 @@ func Cancel(tx *db.Tx, dedupeKey string, at time.Time) error {
 	return nil
 }
 
+// Record notes, under the dedupe key, work of the kind that was done without
+// a job (in the caller's transaction): it leaves a finished job that never
+// runs, so that a later Enqueue or Record with the key creates nothing. It
+// reports false, without error, when the key already names a job, whatever
+// its status; the caller then knows the work was done (or is queued) already.
+func Record(tx *db.Tx, kind, dedupeKey string, at time.Time) (bool, error) {
+	res, err := tx.Exec(`INSERT INTO jobs (id, tenant_id, kind, payload, run_at, attempts, max_attempts, status, dedupe_key, updated_at)
+		VALUES (?, `+tenantArg(tx)+`, ?, '{}', ?, 0, 0, 'done', ?, ?)
+		ON CONFLICT (tenant_id, dedupe_key) DO NOTHING`, id.New(idPrefix), kind, at, dedupeKey, at)
+	if err != nil {
+		return false, fmt.Errorf("job: record %s: %w", kind, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, err
+	}
+	return n > 0, nil
+}
+
 // tenantArg is the SQL for the owner of a job enqueued in tx: the @tenant
 // marker in a scoped tx, the empty platform owner otherwise.
 func tenantArg(tx *db.Tx) string {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -280,11 +281,14 @@ func (r *Runner) claim(ctx context.Context, n int) ([]*Job, error) {
 		}
 		args := []any{r.cfg.NodeID, now.Add(r.cfg.LockFor), now, now}
 		args = append(args, kinds...)
-		args = append(args, n)
+		// The limit is a literal, not a parameter: SQLite (3.5x) lets a
+		// bound LIMIT steer the plan, so rebinding one expires the prepared
+		// statement and every claim was compiled anew. n is at most
+		// Workers, so the statement cache holds few variants.
 		return tx.Select(&rows, `UPDATE jobs SET status = 'running', locked_by = ?, locked_until = ?, attempts = attempts + 1, updated_at = ?
 			WHERE id IN (SELECT id FROM jobs
 				WHERE status = 'pending' AND run_at <= ? AND kind IN (`+db.Placeholders(len(kinds))+`)
-				ORDER BY status, run_at, id LIMIT ?`+lock+`)
+				ORDER BY status, run_at, id LIMIT `+strconv.Itoa(n)+lock+`)
 			RETURNING `+jobColumns, args...)
 	})
 	if err != nil {

@@ -77,6 +77,7 @@ func NewService(conn *db.DB, runner *job.Runner, d *outbox.Dispatcher, cfg Confi
 	d.Register(outbox.Consumer{
 		Name:   consumerName,
 		Kinds:  []string{"order.created", "order.paid", "order.cancelled", "participation.created"},
+		Apply:  s.applyEvent,
 		Handle: s.handleEvent,
 	})
 	runner.Handle(jobSend, s.handleSend)
@@ -106,62 +107,70 @@ var reminders = []struct {
 	{KindThankYouD1, 24 * time.Hour},
 }
 
-// handleEvent turns a domain event into send jobs, all in one transaction.
+// handleEvent turns a domain event into send jobs in a transaction of its
+// own: the outbox job path (a redelivery, a replayed dead letter, or an event
+// whose inline apply failed).
 func (s *Service) handleEvent(ctx context.Context, e outbox.Event) error {
+	return s.db.Write(ctx, func(tx *db.Tx) error { return s.applyEvent(tx, e) })
+}
+
+// applyEvent turns a domain event into send jobs inside tx, scoped to the
+// event's tenant; the outbox dispatcher calls it in its own transaction. It
+// only enqueues (and cancels) jobs, whose dedupe keys make a redelivered
+// event harmless.
+func (s *Service) applyEvent(tx *db.Tx, e outbox.Event) error {
 	now := s.cfg.Now()
-	return s.db.Write(ctx, func(tx *db.Tx) error {
-		switch e.Kind {
-		case "order.created", "order.paid":
-			var o OrderEvent
-			if err := json.Unmarshal(e.Payload, &o); err != nil || o.OrderID == "" {
-				return job.Permanent(fmt.Errorf("notify: bad %s payload", e.Kind))
+	switch e.Kind {
+	case "order.created", "order.paid":
+		var o OrderEvent
+		if err := json.Unmarshal(e.Payload, &o); err != nil || o.OrderID == "" {
+			return job.Permanent(fmt.Errorf("notify: bad %s payload", e.Kind))
+		}
+		if o.Buyer.Email == "" {
+			return nil
+		}
+		kind := KindConfirmation
+		if e.Kind == "order.paid" {
+			kind = KindPaymentReceived
+		}
+		if err := s.schedule(tx, sendJob{Kind: kind, Order: &o}, o.OrderID, time.Time{}); err != nil {
+			return err
+		}
+		if e.Kind != "order.paid" {
+			return nil
+		}
+		for _, r := range reminders {
+			at := o.Event.StartsAt.Add(r.offset)
+			if at.Before(now) {
+				continue // a reminder for a moment already past would only confuse
 			}
-			if o.Buyer.Email == "" {
-				return nil
-			}
-			kind := KindConfirmation
-			if e.Kind == "order.paid" {
-				kind = KindPaymentReceived
-			}
-			if err := s.schedule(tx, sendJob{Kind: kind, Order: &o}, o.OrderID, time.Time{}); err != nil {
+			if err := s.schedule(tx, sendJob{Kind: r.kind, Order: &o}, o.OrderID, at); err != nil {
 				return err
 			}
-			if e.Kind != "order.paid" {
-				return nil
-			}
-			for _, r := range reminders {
-				at := o.Event.StartsAt.Add(r.offset)
-				if at.Before(now) {
-					continue // a reminder for a moment already past would only confuse
-				}
-				if err := s.schedule(tx, sendJob{Kind: r.kind, Order: &o}, o.OrderID, at); err != nil {
-					return err
-				}
-			}
-			return nil
-		case "order.cancelled":
-			var c CancelEvent
-			if err := json.Unmarshal(e.Payload, &c); err != nil || c.OrderID == "" {
-				return job.Permanent(fmt.Errorf("notify: bad %s payload", e.Kind))
-			}
-			for _, r := range reminders {
-				if err := job.Cancel(tx, messageKey(c.OrderID, r.kind), now); err != nil {
-					return err
-				}
-			}
-			return nil
-		case "participation.created":
-			var p ParticipationEvent
-			if err := json.Unmarshal(e.Payload, &p); err != nil {
-				return job.Permanent(fmt.Errorf("notify: bad %s payload", e.Kind))
-			}
-			if p.Phone == "" || p.ParticipationID == "" {
-				return nil
-			}
-			return s.schedule(tx, sendJob{Kind: KindParticipation, Participation: &p}, p.ParticipationID, time.Time{})
 		}
 		return nil
-	})
+	case "order.cancelled":
+		var c CancelEvent
+		if err := json.Unmarshal(e.Payload, &c); err != nil || c.OrderID == "" {
+			return job.Permanent(fmt.Errorf("notify: bad %s payload", e.Kind))
+		}
+		for _, r := range reminders {
+			if err := job.Cancel(tx, messageKey(c.OrderID, r.kind), now); err != nil {
+				return err
+			}
+		}
+		return nil
+	case "participation.created":
+		var p ParticipationEvent
+		if err := json.Unmarshal(e.Payload, &p); err != nil {
+			return job.Permanent(fmt.Errorf("notify: bad %s payload", e.Kind))
+		}
+		if p.Phone == "" || p.ParticipationID == "" {
+			return nil
+		}
+		return s.schedule(tx, sendJob{Kind: KindParticipation, Participation: &p}, p.ParticipationID, time.Time{})
+	}
+	return nil
 }
 
 func (s *Service) schedule(tx *db.Tx, j sendJob, subject string, at time.Time) error {
@@ -236,20 +245,27 @@ func (s *Service) record(ctx context.Context, m outgoing, provider bool) (string
 	}
 	var msgID, got string
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
-		_, err := tx.Exec(`INSERT INTO messages (tenant_id, id, kind, lang, channel, to_addr, subject, body, status, subject_id, dedupe_key, created_at)
-			VALUES (@tenant, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, dedupe_key) DO NOTHING`,
+		type idStatus struct {
+			ID     string `db:"id"`
+			Status string `db:"status"`
+		}
+		// RETURNING answers the first attempt without a second statement;
+		// only a retry, whose insert does nothing, reads the row.
+		var rows []idStatus
+		err := tx.Select(&rows, `INSERT INTO messages (tenant_id, id, kind, lang, channel, to_addr, subject, body, status, subject_id, dedupe_key, created_at)
+			VALUES (@tenant, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, dedupe_key) DO NOTHING
+			RETURNING id, status`,
 			id.New("msg"), m.kind, m.lang, m.channel, m.to, m.subject, m.body, status, m.subjectID, m.key, now)
 		if err != nil {
 			return err
 		}
-		var row struct {
-			ID     string `db:"id"`
-			Status string `db:"status"`
+		if len(rows) == 0 {
+			rows = append(rows, idStatus{})
+			if err := tx.Get(&rows[0], `SELECT id, status FROM messages WHERE tenant_id = @tenant AND dedupe_key = ?`, m.key); err != nil {
+				return err
+			}
 		}
-		if err := tx.Get(&row, `SELECT id, status FROM messages WHERE tenant_id = @tenant AND dedupe_key = ?`, m.key); err != nil {
-			return err
-		}
-		msgID, got = row.ID, row.Status
+		msgID, got = rows[0].ID, rows[0].Status
 		if got == StatusFailed || (got == StatusOutbox && provider) {
 			// A retry: send the freshly rendered text.
 			_, err := tx.Exec(`UPDATE messages SET status = 'sending', subject = ?, body = ?, to_addr = ? WHERE tenant_id = @tenant AND id = ?`,

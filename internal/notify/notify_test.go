@@ -370,3 +370,132 @@ func TestParticipationEventNumber(t *testing.T) {
 		t.Error("an object was read as a number")
 	}
 }
+
+// TestEventsAppliedInlineAndThroughJobs: events normally become send jobs
+// inside the dispatcher's transaction; an outbox job (left by an earlier
+// version, or a fallback) still works through Handle, a redelivered event
+// sends nothing twice, and an event that cannot be applied becomes a dead
+// letter without holding up the others.
+func TestEventsAppliedInlineAndThroughJobs(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		conn := dbtest.Open(t, d)
+		now := time.Date(2026, 5, 1, 3, 0, 0, 0, time.UTC)
+		start := now.Add(10 * 24 * time.Hour)
+		clk := &clock{t: now}
+		node := newStack(t, conn, clk, nil)
+		ctx := db.WithTenant(context.Background(), tenantID)
+
+		// An outbox job for ord_old, as the job-per-event dispatcher left it.
+		raw, err := json.Marshal(paidOrder("ord_old", start, "en"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = conn.Write(ctx, func(tx *db.Tx) error {
+			e := outbox.Event{ID: "oev_old", TenantID: tenantID, Kind: "order.created", Subject: "ord_old", Payload: raw, CreatedAt: now}
+			_, _, err := job.Enqueue(tx, "outbox:notify", e, job.Opts{DedupeKey: "outbox:notify:" + e.ID})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		emit(t, conn, "order.created", "ord_3", paidOrder("ord_3", start, "en"), now)
+		emit(t, conn, "order.created", "ord_bad", map[string]any{"order_id": ""}, now)
+		emit(t, conn, "order.created", "ord_4", paidOrder("ord_4", start, "en"), now)
+		emit(t, conn, "order.created", "ord_old", paidOrder("ord_old", start, "en"), now) // redelivered
+
+		// The dispatcher alone schedules the sends of ord_3, ord_4 and
+		// ord_old; only ord_bad (and the old job) wait in the job layer.
+		if _, err := node.dispatch.DispatchOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		count := func(kind string) int {
+			var n int
+			err := conn.Read(ctx, func(tx *db.Tx) error {
+				return tx.Get(&n, `SELECT COUNT(*) FROM jobs WHERE tenant_id = @tenant AND kind = ? AND status = 'pending'`, kind)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := count("notify.send"); n != 3 {
+			t.Errorf("%d send jobs after dispatch, want 3", n)
+		}
+		if n := count("outbox:notify"); n != 2 {
+			t.Errorf("%d outbox jobs after dispatch, want 2 (the old one and ord_bad)", n)
+		}
+		node.step(t)
+		node.step(t)
+
+		list, err := node.notify.ListMessages(ctx, notify.MessageFilter{}, api.PageParams{Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		subjects := map[string]int{}
+		for _, m := range list.Body.Data {
+			if m.Kind != notify.KindConfirmation {
+				t.Errorf("message %+v", m)
+			}
+			subjects[m.SubjectID]++
+		}
+		if len(subjects) != 3 || subjects["ord_old"] != 1 || subjects["ord_3"] != 1 || subjects["ord_4"] != 1 {
+			t.Fatalf("confirmations by order: %v", subjects)
+		}
+		dead, err := node.runner.ListDead(ctx, api.PageParams{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(dead.Body.Data) != 1 || dead.Body.Data[0].Kind != "outbox:notify" || !strings.Contains(dead.Body.Data[0].LastError, "bad order.created payload") {
+			t.Fatalf("dead letters: %+v", dead.Body.Data)
+		}
+	})
+}
+
+// flakyMailer fails its first sends, then hands mail to next.
+type flakyMailer struct {
+	mu    sync.Mutex
+	fails int
+	next  notify.Mailer
+}
+
+func (f *flakyMailer) SendEmail(ctx context.Context, e notify.Email) error {
+	f.mu.Lock()
+	fail := f.fails > 0
+	f.fails--
+	f.mu.Unlock()
+	if fail {
+		return io.ErrUnexpectedEOF
+	}
+	return f.next.SendEmail(ctx, e)
+}
+
+// TestFailedSendRetriedOnce: a send that fails is recorded as failed,
+// retried after the backoff on the same messages row, and sent once.
+func TestFailedSendRetriedOnce(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		conn := dbtest.Open(t, d)
+		box := startMailbox(t)
+		now := time.Date(2026, 5, 1, 3, 0, 0, 0, time.UTC)
+		clk := &clock{t: now}
+		node := newStack(t, conn, clk, &flakyMailer{fails: 1, next: smtpMailer(t, box)})
+		ctx := db.WithTenant(context.Background(), tenantID)
+		emit(t, conn, "order.created", "ord_5", paidOrder("ord_5", now.Add(240*time.Hour), "en"), now)
+		node.step(t)
+		list, err := node.notify.ListMessages(ctx, notify.MessageFilter{}, api.PageParams{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Body.Data) != 1 || list.Body.Data[0].Status != notify.StatusFailed || box.total() != 0 {
+			t.Fatalf("after a failed send: %+v, %d mails", list.Body.Data, box.total())
+		}
+		clk.Set(now.Add(time.Minute))
+		node.step(t)
+		list, err = node.notify.ListMessages(ctx, notify.MessageFilter{}, api.PageParams{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Body.Data) != 1 || list.Body.Data[0].Status != notify.StatusSent || box.total() != 1 {
+			t.Fatalf("after the retry: %+v, %d mails", list.Body.Data, box.total())
+		}
+	})
+}

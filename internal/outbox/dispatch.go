@@ -3,9 +3,11 @@ package outbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,14 +17,33 @@ import (
 
 // Consumer receives domain events of the kinds it names, each exactly once
 // (retried with backoff until its handler succeeds or the job is dead).
+//
+// A consumer gives Handle, Apply or both. With Apply, the dispatcher applies
+// each event inline, in the write transaction that moves the consumer's
+// cursor, so the common case costs no job at all; an event whose Apply fails
+// falls back to a job (see Dispatcher). Without Apply, every event is a job
+// that runs Handle.
 type Consumer struct {
 	// Name identifies the consumer in its cursor and job keys; never rename
-	// one that has run, or it starts again from the first event.
+	// one that has run, or it starts again from the first event. It must not
+	// contain "/".
 	Name string
 	// Kinds lists the event kinds it wants; empty means every kind.
 	Kinds []string
-	// Handle processes one event; ctx is scoped to the event's tenant.
+	// Handle processes one event in a job of its own; ctx is scoped to the
+	// event's tenant. When Apply is set too, Handle must do what Apply does,
+	// in a transaction of its own; when only Apply is set, the job runs Apply
+	// in a db.Write.
 	Handle func(ctx context.Context, e Event) error
+	// Apply processes one event inside tx, the dispatcher's write
+	// transaction, scoped to the event's tenant (unscoped for platform
+	// events). It may only read and write the database through tx: no
+	// network, no sending, no db.Write (on SQLite that would wait for the
+	// writer it runs on), and nothing slow, since it holds the single
+	// writer. Its error, or panic, sends the event to the job layer; it
+	// must not swallow a failed statement, which on PostgreSQL leaves the
+	// transaction unusable.
+	Apply func(tx *db.Tx, e Event) error
 }
 
 // DispatcherConfig tunes a Dispatcher. Zero values take the defaults.
@@ -41,25 +62,49 @@ type DispatcherConfig struct {
 }
 
 // Dispatcher reads new outbox events in sequence order and hands each to
-// every registered consumer by enqueueing one job per (event, consumer),
-// with the dedupe key "outbox:<consumer>:<event id>": the job layer brings
-// durability, retries and dead letters, and the key makes delivery happen
-// once even when two nodes (or a pass repeated after a crash) enqueue the
-// same event. A cursor row per consumer, moved in the same transaction as
-// the enqueues, remembers how far it has read.
+// every registered consumer, in one write transaction per consumer and batch
+// that also moves the consumer's cursor (a row in outbox_cursors):
+//
+//   - a consumer with Apply gets each event applied inline, in that
+//     transaction: the event's effects and the cursor commit together, so a
+//     crash before the commit redoes the batch and one after it never does;
+//   - a consumer without Apply gets one job per event, with the dedupe key
+//     "outbox:<consumer>:<event id>": the job layer brings durability,
+//     retries and dead letters, and the key makes delivery happen once even
+//     when two nodes (or a pass repeated after a crash) enqueue the same
+//     event.
+//
+// The transaction locks the cursor row and gives up when another node moved
+// it since this pass read it, so two nodes never apply the same events.
+//
+// Apply failures: an Apply that fails (or panics) rolls the transaction back,
+// and the batch is written again with that event sent to the job layer
+// instead (a job of the same kind and key as above, whose handler runs Apply
+// in a db.Write), so it gets the job layer's retries and, after the last
+// attempt, becomes a dead letter an admin lists and replays. The other
+// events stay inline. After a few failures in one batch the whole batch goes
+// the job way, so that a broken consumer costs a bounded number of redos.
 //
 // Gaps: a PostgreSQL sequence hands out numbers at insert time but
 // transactions commit in any order, so seq 5 can be visible while seq 4 is
 // still uncommitted; a cursor moved to 5 would skip 4 for ever. Rolled-back
 // inserts leave holes that never fill, though, so the dispatcher cannot
-// wait for ever either. It delivers what it sees (the dedupe key makes
-// delivering early harmless) but moves the cursor only up to the first hole,
-// until that hole has been seen for GapGrace on this node's clock; then it
-// treats the hole as a rollback and moves on. A transaction open longer than
-// GapGrace between its outbox insert and its commit could be missed; writes
-// here are short, so the default grace leaves a wide margin. We time holes on
-// the reader's clock rather than created_at, which the writer stamps before
-// it commits and which other nodes' clocks skew.
+// wait for ever either. It delivers what it sees but moves the cursor only up
+// to the first hole, until that hole has been seen for GapGrace on this
+// node's clock; then it treats the hole as a rollback and moves on. A
+// transaction open longer than GapGrace between its outbox insert and its
+// commit could be missed; writes here are short, so the default grace leaves
+// a wide margin. We time holes on the reader's clock rather than created_at,
+// which the writer stamps before it commits and which other nodes' clocks
+// skew.
+//
+// Delivering past the cursor early must not deliver twice when the event is
+// read again (by the next pass, after a restart, or on another node). For
+// jobs the dedupe key sees to it. An event applied inline ahead of the cursor
+// leaves a finished job under the same key (job.Record), and the highest seq
+// so delivered is kept in a second cursor row, "<consumer>/ahead"; events up
+// to that mark are applied only if their key is still free. Without holes
+// (always on SQLite) the mark stays behind the cursor and costs nothing.
 type Dispatcher struct {
 	db        *db.DB
 	runner    *job.Runner
@@ -68,7 +113,7 @@ type Dispatcher struct {
 
 	mu       sync.Mutex
 	gapSeen  map[string]gap            // per consumer: the first hole and when it was seen
-	enqueued map[string]map[int64]bool // per consumer: seqs enqueued past a hole
+	enqueued map[string]map[int64]bool // per consumer: seqs delivered past a hole
 
 	stop     context.CancelFunc
 	loopDone chan struct{}
@@ -110,15 +155,39 @@ func NewDispatcher(conn *db.DB, runner *job.Runner, cfg DispatcherConfig) *Dispa
 // jobKind is the job kind that delivers events to a consumer.
 func jobKind(consumer string) string { return "outbox:" + consumer }
 
+// dedupeKey names the delivery of an event to a consumer, as a job or as a
+// record of an inline Apply.
+func dedupeKey(consumer, eventID string) string { return "outbox:" + consumer + ":" + eventID }
+
+// aheadRow is the outbox_cursors row holding the highest seq applied inline
+// ahead of the consumer's cursor.
+func aheadRow(consumer string) string { return consumer + "/ahead" }
+
+// maxApplyFailures is how many events of one batch may fail their Apply and
+// go to the job layer one by one before the whole batch does.
+const maxApplyFailures = 3
+
 // Register adds a consumer. Call it before Start.
 func (d *Dispatcher) Register(c Consumer) {
+	if c.Handle == nil && c.Apply == nil {
+		panic("outbox: consumer " + c.Name + " has neither Handle nor Apply")
+	}
+	if c.Name == "" || strings.Contains(c.Name, "/") {
+		panic(fmt.Sprintf("outbox: bad consumer name %q", c.Name))
+	}
 	d.consumers = append(d.consumers, c)
+	handle := c.Handle
+	if handle == nil {
+		handle = func(ctx context.Context, e Event) error {
+			return d.db.Write(ctx, func(tx *db.Tx) error { return apply(c.Apply, tx, e) })
+		}
+	}
 	d.runner.Handle(jobKind(c.Name), func(ctx context.Context, j *job.Job) error {
 		var e Event
 		if err := json.Unmarshal(j.Payload, &e); err != nil {
 			return job.Permanent(fmt.Errorf("outbox: decode event: %w", err))
 		}
-		return c.Handle(ctx, e)
+		return handle(ctx, e)
 	})
 }
 
@@ -152,8 +221,8 @@ func (d *Dispatcher) Stop() {
 	}
 }
 
-// DispatchOnce makes one pass over every consumer and reports how many jobs
-// it enqueued.
+// DispatchOnce makes one pass over every consumer and reports how many
+// deliveries it made: events applied inline plus jobs enqueued.
 func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 	total := 0
 	for _, c := range d.consumers {
@@ -171,7 +240,35 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 	return total, nil
 }
 
-// dispatch enqueues one batch for c. more reports a full batch that moved
+// batch is what one dispatch writes for a consumer.
+type batch struct {
+	consumer Consumer
+	cursor   int64   // the cursor as read
+	advance  int64   // where the cursor moves (cursor when blocked at once)
+	deliver  []Event // the events of the consumer's kinds not delivered yet
+	now      time.Time
+	// inline is false when every event goes to the job layer.
+	inline bool
+	// viaJob names events whose Apply failed: they go to the job layer.
+	viaJob map[string]bool
+}
+
+// applyError is an Apply that failed for an event.
+type applyError struct {
+	event Event
+	err   error
+}
+
+func (e *applyError) Error() string {
+	return fmt.Sprintf("apply event %s: %v", e.event.ID, e.err)
+}
+func (e *applyError) Unwrap() error { return e.err }
+
+// errCursorMoved reports that another pass moved the cursor since this one
+// read it.
+var errCursorMoved = errors.New("outbox: cursor moved")
+
+// dispatch delivers one batch to c. more reports a full batch that moved
 // the cursor, so that the caller reads on.
 func (d *Dispatcher) dispatch(ctx context.Context, c Consumer) (n int, more bool, err error) {
 	var cursor int64
@@ -219,43 +316,38 @@ func (d *Dispatcher) dispatch(ctx context.Context, c Consumer) (n int, more bool
 			advance = e.Seq
 		}
 		if done[e.Seq] {
-			continue // enqueued by an earlier pass while blocked
+			continue // delivered by an earlier pass while blocked
 		}
 		if len(c.Kinds) == 0 || slices.Contains(c.Kinds, e.Kind) {
 			deliver = append(deliver, e)
 		}
 	}
 
-	err = d.db.Write(ctx, func(tx *db.Tx) error {
-		n = 0
-		g := tx.Global()
-		for _, e := range deliver {
-			etx := g
-			if e.TenantID != "" {
-				etx = g.Scope(e.TenantID)
+	if len(deliver) > 0 || advance > cursor {
+		b := &batch{consumer: c, cursor: cursor, advance: advance, deliver: deliver, now: now,
+			inline: c.Apply != nil, viaJob: map[string]bool{}}
+		for {
+			n, err = d.write(ctx, b)
+			var af *applyError
+			if !errors.As(err, &af) {
+				break
 			}
-			_, ok, err := job.Enqueue(etx, jobKind(c.Name), e, job.Opts{DedupeKey: "outbox:" + c.Name + ":" + e.ID})
-			if err != nil {
-				return err
-			}
-			if ok {
-				n++
+			// The error text stays out of the log (it may quote personal
+			// data); the job keeps it in last_error.
+			d.cfg.Logger.Warn("outbox: apply failed, the event goes to the job layer",
+				"consumer", c.Name, "event_id", af.event.ID, "kind", af.event.Kind)
+			if len(b.viaJob) >= maxApplyFailures-1 {
+				b.inline = false
+			} else {
+				b.viaJob[af.event.ID] = true
 			}
 		}
-		if advance == cursor {
-			return nil
+		if errors.Is(err, errCursorMoved) {
+			return 0, false, nil // the next pass reads on from there
 		}
-		if _, err := g.Exec(`INSERT INTO outbox_cursors (consumer, seq, updated_at) VALUES (?, 0, ?)
-			ON CONFLICT (consumer) DO NOTHING`, c.Name, now); err != nil {
-			return err
+		if err != nil {
+			return 0, false, err
 		}
-		// Never backwards: another node may have moved it further.
-		_, err := g.Exec(`UPDATE outbox_cursors SET seq = ?, updated_at = ? WHERE consumer = ? AND seq < ?`,
-			advance, now, c.Name, advance)
-		return err
-	})
-	if err != nil {
-		return 0, false, err
 	}
 
 	d.mu.Lock()
@@ -285,4 +377,134 @@ func (d *Dispatcher) dispatch(ctx context.Context, c Consumer) (n int, more bool
 	}
 	d.mu.Unlock()
 	return n, !blocked && len(events) == d.cfg.Batch, nil
+}
+
+// write delivers a batch and moves the cursor in one transaction, and
+// reports how many deliveries it made. An *applyError means nothing was
+// written; errCursorMoved that another pass got there first.
+func (d *Dispatcher) write(ctx context.Context, b *batch) (int, error) {
+	c := b.consumer
+	n := 0
+	err := d.db.Write(ctx, func(tx *db.Tx) error {
+		n = 0
+		g := tx.Global()
+		cursor, ahead, err := lockCursor(g, c.Name, b.now)
+		if err != nil {
+			return err
+		}
+		if cursor != b.cursor {
+			return errCursorMoved
+		}
+		newAhead := ahead
+		for _, e := range b.deliver {
+			etx := g
+			if e.TenantID != "" {
+				etx = g.Scope(e.TenantID)
+			}
+			early := e.Seq > b.advance
+			if early && c.Apply != nil {
+				newAhead = max(newAhead, e.Seq)
+			}
+			key := dedupeKey(c.Name, e.ID)
+			if !b.inline || b.viaJob[e.ID] {
+				_, ok, err := job.Enqueue(etx, jobKind(c.Name), e, job.Opts{DedupeKey: key})
+				if err != nil {
+					return err
+				}
+				if ok {
+					n++
+				}
+				continue
+			}
+			if early || e.Seq <= ahead {
+				// Possibly delivered before, ahead of the cursor: only
+				// if its key is free, which it takes.
+				fresh, err := job.Record(etx, jobKind(c.Name), key, b.now)
+				if err != nil {
+					return err
+				}
+				if !fresh {
+					continue
+				}
+			}
+			if err := apply(c.Apply, etx, e); err != nil {
+				return &applyError{event: e, err: err}
+			}
+			n++
+		}
+		if newAhead > ahead {
+			if _, err := g.Exec(`UPDATE outbox_cursors SET seq = ?, updated_at = ? WHERE consumer = ? AND seq < ?`,
+				newAhead, b.now, aheadRow(c.Name), newAhead); err != nil {
+				return err
+			}
+		}
+		if b.advance == cursor {
+			return nil
+		}
+		// Never backwards, even if the lock above were lost.
+		_, err = g.Exec(`UPDATE outbox_cursors SET seq = ?, updated_at = ? WHERE consumer = ? AND seq < ?`,
+			b.advance, b.now, c.Name, b.advance)
+		return err
+	})
+	return n, err
+}
+
+// lockCursor reads (and on PostgreSQL locks, until the transaction ends) the
+// consumer's cursor and its ahead mark, creating them the first time. A new
+// consumer starts both at 0. A consumer whose cursor exists without a mark
+// ran under a version that delivered every event as a job, some perhaps
+// early past a hole: its mark starts at the newest event, so that the events
+// up to there are applied only if no such job holds their key.
+func lockCursor(g *db.Tx, consumer string, now time.Time) (cursor, ahead int64, err error) {
+	q := `SELECT consumer, seq FROM outbox_cursors WHERE consumer IN (?, ?)`
+	if g.Dialect() == db.Postgres {
+		q += ` FOR UPDATE`
+	}
+	for attempt := 0; ; attempt++ {
+		var rows []struct {
+			Consumer string `db:"consumer"`
+			Seq      int64  `db:"seq"`
+		}
+		if err := g.Select(&rows, q, consumer, aheadRow(consumer)); err != nil {
+			return 0, 0, err
+		}
+		if len(rows) == 2 || attempt > 0 {
+			for _, r := range rows {
+				if r.Consumer == consumer {
+					cursor = r.Seq
+				} else {
+					ahead = r.Seq
+				}
+			}
+			return cursor, ahead, nil
+		}
+		// Create the missing rows, then read them again, locked (on
+		// PostgreSQL a concurrent first run waits here for the other's
+		// commit, and the read sees its rows).
+		var mark int64
+		if len(rows) == 1 && rows[0].Consumer == consumer {
+			if err := g.Get(&mark, `SELECT COALESCE(MAX(seq), 0) FROM outbox`); err != nil {
+				return 0, 0, err
+			}
+		}
+		for _, r := range []struct {
+			name string
+			seq  int64
+		}{{consumer, 0}, {aheadRow(consumer), mark}} {
+			if _, err := g.Exec(`INSERT INTO outbox_cursors (consumer, seq, updated_at) VALUES (?, ?, ?)
+				ON CONFLICT (consumer) DO NOTHING`, r.name, r.seq, now); err != nil {
+				return 0, 0, err
+			}
+		}
+	}
+}
+
+// apply runs an Apply, turning a panic into an error.
+func apply(fn func(*db.Tx, Event) error, tx *db.Tx, e Event) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return fn(tx, e)
 }
