@@ -175,8 +175,13 @@ func (s *Service) write(ctx context.Context, eventID string, in CreateInput) (*O
 	// this node's copy when it is current (SQLite), so that the single
 	// writer only checks that it still is.
 	snap := s.events.Snapshot(ctx, eventID)
+	release, err := s.holdSlot(ctx, eventID)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	var out *Order
-	err := s.db.Write(ctx, func(tx *db.Tx) error {
+	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		var err error
 		out, err = s.create(tx, snap, eventID, in)
 		return err

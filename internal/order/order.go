@@ -19,6 +19,7 @@ package order
 import (
 	"context"
 	"encoding/json"
+	"hash/fnv"
 	"time"
 
 	"github.com/usher-events/usher/internal/db"
@@ -198,6 +199,10 @@ type Service struct {
 	queue   QueueGate
 	seats   *seat.Service
 	now     func() time.Time
+	// holding bounds the hold transactions this node runs at once per
+	// event on PostgreSQL (nil on SQLite, whose single writer queues them
+	// anyway); see holdSlots.
+	holding *[holdStripes]chan struct{}
 }
 
 // UseSeats connects the seat domain, so that orders can hold seats.
@@ -220,7 +225,44 @@ func NewService(d Deps) *Service {
 	if d.Now == nil {
 		d.Now = func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 	}
-	return &Service{db: d.DB, events: d.Events, wallets: d.Wallets, tickets: d.Tickets, now: d.Now}
+	s := &Service{db: d.DB, events: d.Events, wallets: d.Wallets, tickets: d.Tickets, now: d.Now}
+	if d.DB.Dialect() == db.Postgres {
+		s.holding = new([holdStripes]chan struct{})
+		for i := range s.holding {
+			s.holding[i] = make(chan struct{}, holdSlots)
+		}
+	}
+	return s
+}
+
+// holdSlots is how many hold transactions of one event a node runs at once
+// on PostgreSQL. Holds on one ticket type meet at its counter row, whose
+// lock each keeps until its commit; every waiter beyond a few only adds to
+// the crowd that wakes, re-checks and waits again at each release (with 64
+// concurrent buyers on one node: 421 holds/s and p99 506 ms unbounded,
+// 1,384 holds/s and p99 57 ms with 4 slots; 1, 2, 8 and 16 were slower).
+// The others wait in this node's queue instead, first come first served.
+// Events are spread over holdStripes queues by a hash of their id.
+const (
+	holdSlots   = 4
+	holdStripes = 64
+)
+
+// holdSlot waits for a hold slot of eventID's stripe on PostgreSQL and
+// returns its release (a no-op on SQLite).
+func (s *Service) holdSlot(ctx context.Context, eventID string) (func(), error) {
+	if s.holding == nil {
+		return func() {}, nil
+	}
+	h := fnv.New32a()
+	h.Write([]byte(eventID))
+	slots := s.holding[h.Sum32()%holdStripes]
+	select {
+	case slots <- struct{}{}:
+		return func() { <-slots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // UseTickets connects the ticket domain after construction, for wiring that

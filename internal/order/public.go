@@ -66,6 +66,11 @@ func (s *Service) CreatePublic(ctx context.Context, eventID string, in PublicCre
 	}
 	key := "oak_" + id.Secret(accessKeyBytes)
 	snap := s.events.Snapshot(ctx, eventID)
+	release, err := s.holdSlot(ctx, eventID)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	var out *Order
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		var err error
