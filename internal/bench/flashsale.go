@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"runtime/pprof"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -165,6 +166,22 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 	var soldAt atomic.Int64
 	var seatsMu sync.Mutex
 	taken := map[string]int{}
+	// Buyers pick among the seats nobody got yet, as they would from the
+	// availability a seat map shows; two buyers may still pick the same
+	// seat at once, and one of them gets seat_unavailable.
+	free := slices.Clone(sale.seatIDs)
+	at := make(map[string]int, len(free)) // a free seat's index in free
+	for i, id := range free {
+		at[id] = i
+	}
+	pick := func(rng *rand.Rand) string {
+		seatsMu.Lock()
+		defer seatsMu.Unlock()
+		if len(free) == 0 {
+			return sale.seatIDs[rng.IntN(len(sale.seatIDs))]
+		}
+		return free[rng.IntN(len(free))]
+	}
 	if cfg.Profile != nil {
 		if err := pprof.StartCPUProfile(cfg.Profile); err != nil {
 			return res, err
@@ -182,7 +199,7 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 		// the CPUs with the server, so it should cost as little as it can.
 		body := fmt.Appendf(make([]byte, 0, 192), `{"buyer":{"name":"Buyer %d","email":"buyer%d@bench.example"},`, b, b)
 		if sale.mode == "seats" {
-			body = fmt.Appendf(body, `"seat_ids":[%q]}`, sale.seatIDs[rng.IntN(len(sale.seatIDs))])
+			body = fmt.Appendf(body, `"seat_ids":[%q]}`, pick(rng))
 		} else {
 			body = fmt.Appendf(body, `"items":[{"ticket_type_id":%q,"quantity":1}]}`, sale.typeID)
 		}
@@ -204,6 +221,12 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 			seatsMu.Lock()
 			for _, s := range out.SeatIDs {
 				taken[s]++
+				if i, ok := at[s]; ok {
+					last := free[len(free)-1]
+					free[i], at[last] = last, i
+					free = free[:len(free)-1]
+					delete(at, s)
+				}
 			}
 			seatsMu.Unlock()
 		case err == nil && st == 409:
