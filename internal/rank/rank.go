@@ -60,7 +60,7 @@ func NewService(conn *db.DB, now func() time.Time) *Service {
 // Consumer is the outbox consumer that feeds the ranking; register it with
 // the outbox dispatcher.
 func (s *Service) Consumer() outbox.Consumer {
-	return outbox.Consumer{Name: "rank", Kinds: []string{"order.paid"}, Handle: s.record}
+	return outbox.Consumer{Name: "rank", Kinds: []string{"order.paid"}, Apply: s.record}
 }
 
 // paid is the part of an order.paid payload the ranking reads.
@@ -72,30 +72,28 @@ type paid struct {
 	} `json:"event"`
 }
 
-// record counts one paid order in the minute it was paid. The outbox
-// delivers at least once (a retry after a crash between the write and the
-// job's completion), so the order id is recorded first and a second
-// delivery counts nothing.
-func (s *Service) record(ctx context.Context, e outbox.Event) error {
+// record counts one paid order in the minute it was paid, inside the outbox
+// dispatcher's write (or a retry job's). Delivery is at least once (a redo
+// after a crash, a replayed dead letter), so the order id is recorded first
+// and a second delivery counts nothing.
+func (s *Service) record(tx *db.Tx, e outbox.Event) error {
 	var p paid
 	if err := json.Unmarshal(e.Payload, &p); err != nil || p.OrderID == "" || p.Event.ID == "" {
 		return fmt.Errorf("rank: bad order.paid payload for %s: %v", e.ID, err)
 	}
 	minute := e.CreatedAt.Unix() / 60
-	return s.db.Write(ctx, func(tx *db.Tx) error {
-		res, err := tx.Exec(`INSERT INTO ranked_orders (tenant_id, order_id, event_id, paid_at) VALUES (@tenant, ?, ?, ?)
-			ON CONFLICT (order_id) DO NOTHING`, p.OrderID, p.Event.ID, e.CreatedAt)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return err
-		}
-		_, err = tx.Exec(`INSERT INTO rank_minutes (tenant_id, event_id, minute, event_name, paid) VALUES (@tenant, ?, ?, ?, 1)
-			ON CONFLICT (tenant_id, minute, event_id) DO UPDATE SET paid = rank_minutes.paid + 1, event_name = excluded.event_name`,
-			p.Event.ID, minute, p.Event.Name)
+	res, err := tx.Exec(`INSERT INTO ranked_orders (tenant_id, order_id, event_id, paid_at) VALUES (@tenant, ?, ?, ?)
+		ON CONFLICT (order_id) DO NOTHING`, p.OrderID, p.Event.ID, e.CreatedAt)
+	if err != nil {
 		return err
-	})
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return err
+	}
+	_, err = tx.Exec(`INSERT INTO rank_minutes (tenant_id, event_id, minute, event_name, paid) VALUES (@tenant, ?, ?, ?, 1)
+		ON CONFLICT (tenant_id, minute, event_id) DO UPDATE SET paid = rank_minutes.paid + 1, event_name = excluded.event_name`,
+		p.Event.ID, minute, p.Event.Name)
+	return err
 }
 
 // Top returns the tenant's top events by paid orders over the last Window.
