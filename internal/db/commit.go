@@ -60,8 +60,8 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// maxBatch bounds how many writes share one SQLite commit.
-const maxBatch = 512
+// queueSize is how many writes may wait for the writer before callers block.
+const queueSize = 2048
 
 // commitEvery commits an open transaction after this many functions even
 // while more are queued. One large batch makes a convoy: every caller waits
@@ -122,7 +122,7 @@ func newCommitter(db *DB, path string) *committer {
 	c := &committer{
 		db:       db,
 		stmts:    &stmtCache{pool: db.write, stmts: map[string]*sqlx.Stmt{}},
-		queue:    make(chan *writeReq, 4*maxBatch),
+		queue:    make(chan *writeReq, queueSize),
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
 		files:    &walFiles{wal: path + "-wal", main: path},
@@ -204,7 +204,7 @@ func (c *committer) loop() {
 		close(c.wake)
 		<-c.syncDone
 	}()
-	b := &batch{ok: make([]*writeReq, 0, maxBatch)}
+	b := &batch{ok: make([]*writeReq, 0, commitEvery)}
 	for {
 		if b.tx == nil {
 			select {

@@ -2,7 +2,6 @@ package event
 
 import (
 	"context"
-	"maps"
 	"sync"
 	"sync/atomic"
 
@@ -122,15 +121,14 @@ func (s *Service) Snapshot(ctx context.Context, eventID string) *Snapshot {
 
 // SaleFor is LockForSale from snap when snap is still current inside tx's
 // writer, and LockForSale itself otherwise. The Sale it returns may share
-// the snapshot's values: callers must not change them.
+// the snapshot's values and maps: callers must not change them (copy a map
+// before adding to it).
 func (s *Service) SaleFor(tx *db.Tx, snap *Snapshot, eventID string, ticketTypeIDs, sessionIDs []string) (*Sale, error) {
 	if snap == nil || s.snaps == nil || snap.gen != s.snaps.gen.Load() ||
 		snap.sale.Event.ID != eventID || snap.tenant != tx.Tenant() || tx.Tenant() == "" {
 		return s.LockForSale(tx, eventID, ticketTypeIDs, sessionIDs)
 	}
 	sale := snap.sale
-	sale.TicketTypes = maps.Clone(sale.TicketTypes)
-	sale.Sessions = maps.Clone(sale.Sessions)
 	if err := sale.check(ticketTypeIDs, sessionIDs); err != nil {
 		return nil, err
 	}

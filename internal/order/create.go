@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/mail"
 	"slices"
 	"strings"
@@ -121,7 +122,7 @@ func (s *Service) Create(ctx context.Context, eventID string, in CreateInput) (*
 	if in.BestAvailable != nil {
 		return s.createBest(ctx, eventID, in)
 	}
-	out, err := s.write(ctx, eventID, in)
+	out, err := s.write(ctx, eventID, in, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +157,7 @@ func (s *Service) createBest(ctx context.Context, eventID string, in CreateInput
 			try.SeatIDs[i] = st.ID
 		}
 		var out *Order
-		out, err = s.write(ctx, eventID, try)
+		out, err = s.write(ctx, eventID, try, nil)
 		if err == nil {
 			api.SetTarget(ctx, out.ID)
 			return out, nil
@@ -168,9 +169,10 @@ func (s *Service) createBest(ctx context.Context, eventID string, in CreateInput
 	return nil, err
 }
 
-// write runs create in one transaction and, for seats, clears this node's
-// seat-map snapshot once the hold is committed.
-func (s *Service) write(ctx context.Context, eventID string, in CreateInput) (*Order, error) {
+// write runs create in one transaction, then also (when not nil) the
+// caller's own statements about the new order, and, for seats, clears this
+// node's seat-map snapshot once the hold is committed.
+func (s *Service) write(ctx context.Context, eventID string, in CreateInput, also func(*db.Tx, *Order) error) (*Order, error) {
 	// What the order needs from the event is read before the write, from
 	// this node's copy when it is current (SQLite), so that the single
 	// writer only checks that it still is.
@@ -184,7 +186,10 @@ func (s *Service) write(ctx context.Context, eventID string, in CreateInput) (*O
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		var err error
 		out, err = s.create(tx, snap, eventID, in)
-		return err
+		if err != nil || also == nil {
+			return err
+		}
+		return also(tx, out)
 	})
 	if len(in.SeatIDs) > 0 && s.seats != nil {
 		s.seats.Invalidate(eventID)
@@ -251,6 +256,8 @@ func (s *Service) create(tx *db.Tx, snap *event.Snapshot, eventID string, in Cre
 			if err != nil {
 				return nil, err
 			}
+			// The sale's map may be a snapshot's, shared with other holds.
+			sale.TicketTypes = maps.Clone(sale.TicketTypes)
 			for i := range types {
 				if sale.TicketTypes[types[i].ID] == nil {
 					sale.TicketTypes[types[i].ID] = &types[i]

@@ -65,23 +65,11 @@ func (s *Service) CreatePublic(ctx context.Context, eventID string, in PublicCre
 		}
 	}
 	key := "oak_" + id.Secret(accessKeyBytes)
-	snap := s.events.Snapshot(ctx, eventID)
-	release, err := s.holdSlot(ctx, eventID)
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	var out *Order
-	err = s.db.Write(ctx, func(tx *db.Tx) error {
-		var err error
-		out, err = s.create(tx, snap, eventID, CreateInput{
-			Buyer: in.Buyer, Items: in.Items, Answers: in.Answers, Sessions: in.Sessions,
-			Consents: in.Consents, Locale: in.Locale, QueueToken: in.QueueToken,
-		})
-		if err != nil {
-			return err
-		}
-		return tx.ExecOne(`UPDATE orders SET access_hash = ? WHERE id = ? AND tenant_id = @tenant`, hashKey(key), out.ID)
+	out, err := s.write(ctx, eventID, CreateInput{
+		Buyer: in.Buyer, Items: in.Items, Answers: in.Answers, Sessions: in.Sessions,
+		Consents: in.Consents, Locale: in.Locale, QueueToken: in.QueueToken,
+	}, func(tx *db.Tx, o *Order) error {
+		return tx.ExecOne(`UPDATE orders SET access_hash = ? WHERE id = ? AND tenant_id = @tenant`, hashKey(key), o.ID)
 	})
 	if err != nil {
 		return nil, err
