@@ -207,8 +207,14 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 			ID      string   `json:"id"`
 			SeatIDs []string `json:"seat_ids"`
 		}
+		// Only seat holds need the answer's body (which seats were held);
+		// a quantity hold is counted by its status alone.
+		var dst any
+		if sale.mode == "seats" {
+			dst = &out
+		}
 		t0 := time.Now()
-		st, err := c.Do(ctx, "POST", "/v1/events/"+sale.eventID+"/orders", body, &out)
+		st, err := c.Do(ctx, "POST", "/v1/events/"+sale.eventID+"/orders", body, dst)
 		if ctx.Err() != nil {
 			return false
 		}

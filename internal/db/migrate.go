@@ -16,7 +16,10 @@ var migrations embed.FS
 // Migrate brings the schema up to date. Each migration runs in its own
 // transaction and is recorded; on PostgreSQL an advisory lock lets several
 // nodes start at once.
-func (db *DB) Migrate(ctx context.Context) error {
+func (db *DB) Migrate(ctx context.Context) error { return db.migrateTo(ctx, 0) }
+
+// migrateTo migrates up to version, or to the newest when version is 0.
+func (db *DB) migrateTo(ctx context.Context, version int64) error {
 	dir := "migrations/" + string(db.dialect)
 	fsys, err := fs.Sub(migrations, dir)
 	if err != nil {
@@ -36,7 +39,12 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	results, err := p.Up(ctx)
+	var results []*goose.MigrationResult
+	if version > 0 {
+		results, err = p.UpTo(ctx, version)
+	} else {
+		results, err = p.Up(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
