@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -106,6 +107,7 @@ func TestConfigErrors(t *testing.T) {
 		{[]string{"serve"}, map[string]string{"USHER_SMS_API_KEY": "k"}, "--sms-api-key needs --sms-url"},
 		{[]string{"migrate", "--database-url", "::"}, nil, "--database-url"},
 		{[]string{"frobnicate"}, nil, "unexpected argument"},
+		{[]string{"--gc-percent", "10", "version"}, nil, "--gc-percent"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -115,6 +117,25 @@ func TestConfigErrors(t *testing.T) {
 				t.Fatalf("err = %v, want one naming %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// --gc-percent sets the collector's target unless GOGC is set, which wins.
+func TestGCPercent(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"--gc-percent", "800", "version"}, func(string) string { return "" }, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	if got := debug.SetGCPercent(100); got != 800 {
+		t.Fatalf("GC percent after --gc-percent 800: %d", got)
+	}
+	env := map[string]string{"GOGC": "200"}
+	if err := run(context.Background(), []string{"--gc-percent", "800", "version"}, func(k string) string { return env[k] }, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Fatalf("GC percent with GOGC set: %d, want it left alone", got)
 	}
 }
 
