@@ -26,6 +26,7 @@ type flashSaleCmd struct {
 	Quota       int           `help:"Tickets of one type to sell when --seats is not given." default:"100000"`
 	Duration    time.Duration `help:"Upper bound of each phase (the sale ends sooner when sold out)." default:"10s"`
 	CPUProfile  string        `help:"Write a CPU profile of the sale phase (client and in-process server) to this file, for go tool pprof." placeholder:"FILE"`
+	Floor       bool          `help:"Measure the floor instead of the orders API: the same requests answered by a minimal durable hold (one row and a conditional update through the same server, auth, audit and writer), which bounds what any hold design can reach here. In-process, quantity only."`
 }
 
 func (c *flashSaleCmd) run(ctx context.Context, log *slog.Logger, stdout io.Writer) error {
@@ -42,7 +43,7 @@ func (c *flashSaleCmd) run(ctx context.Context, log *slog.Logger, stdout io.Writ
 	}
 	cfg := bench.FlashSaleConfig{
 		Target: c.Target, Buyers: c.Buyers, Concurrency: c.Concurrency, Seats: c.Seats, Quota: c.Quota,
-		Duration: c.Duration, Progress: stdout, Logger: log,
+		Duration: c.Duration, Progress: stdout, Logger: log, Floor: c.Floor,
 	}
 	if c.CPUProfile != "" {
 		f, err := os.Create(c.CPUProfile)

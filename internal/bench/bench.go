@@ -136,12 +136,13 @@ func CheckLoopback(target string) error {
 // 127.0.0.1:0 and returns its URL and a stop function that also removes the
 // folder.
 func StartInProcess(ctx context.Context, log *slog.Logger) (string, func(), error) {
-	return startWith(ctx, app.Config{}, log)
+	return startWith(ctx, app.Config{}, log, nil)
 }
 
 // startWith is StartInProcess with settings of the rehearsal's own; the
-// address and data folder are always its own.
-func startWith(ctx context.Context, cfg app.Config, log *slog.Logger) (string, func(), error) {
+// address and data folder are always its own. mount, when not nil, adds to
+// the server before it serves.
+func startWith(ctx context.Context, cfg app.Config, log *slog.Logger, mount func(*app.App) error) (string, func(), error) {
 	dir, err := os.MkdirTemp("", "usher-bench-")
 	if err != nil {
 		return "", nil, err
@@ -151,6 +152,13 @@ func startWith(ctx context.Context, cfg app.Config, log *slog.Logger) (string, f
 	if err != nil {
 		os.RemoveAll(dir)
 		return "", nil, err
+	}
+	if mount != nil {
+		if err := mount(a); err != nil {
+			a.Close(ctx)
+			os.RemoveAll(dir)
+			return "", nil, err
+		}
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	addr := make(chan string, 1)

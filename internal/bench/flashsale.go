@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/usher-events/usher/internal/app"
 	"github.com/usher-events/usher/internal/id"
 )
 
@@ -38,6 +39,9 @@ type FlashSaleConfig struct {
 	// Profile, when set, receives a CPU profile of the sale phase alone
 	// (client and in-process server), for go tool pprof.
 	Profile io.Writer
+	// Floor sends the holds to the floor hold instead of the orders API
+	// (see floor.go): in-process and quantity only.
+	Floor bool
 }
 
 // FlashSaleResult is what one rehearsal measured.
@@ -110,9 +114,17 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Floor && (cfg.Target != "" || cfg.Seats > 0) {
+		return nil, errors.New("the floor is measured in-process, on a quantity")
+	}
+	var floorApp *app.App
+	var mount func(*app.App) error
+	if cfg.Floor {
+		mount = func(a *app.App) error { floorApp = a; return mountFloor(cfg.Quota)(a) }
+	}
 	base := cfg.Target
 	if base == "" {
-		url, stop, err := StartInProcess(ctx, cfg.Logger)
+		url, stop, err := startWith(ctx, app.Config{}, cfg.Logger, mount)
 		if err != nil {
 			return nil, err
 		}
@@ -213,8 +225,12 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 		if sale.mode == "seats" {
 			dst = &out
 		}
+		path := "/v1/events/" + sale.eventID + "/orders"
+		if cfg.Floor {
+			path = floorPath
+		}
 		t0 := time.Now()
-		st, err := c.Do(ctx, "POST", "/v1/events/"+sale.eventID+"/orders", body, dst)
+		st, err := c.Do(ctx, "POST", path, body, dst)
 		if ctx.Err() != nil {
 			return false
 		}
@@ -279,6 +295,17 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 	}
 	for _, t := range types {
 		res.Oversold += int64(max(0, t.Held+t.Sold-t.Quota))
+	}
+	if cfg.Floor {
+		res.Mode = "floor"
+		taken, written, err := floorTaken(floorApp)
+		if err != nil {
+			return res, fmt.Errorf("check the floor's stock: %w", err)
+		}
+		if written != taken || int64(written) < res.Holds {
+			return res, fmt.Errorf("floor: %d taken, %d written, %d answered", taken, written, res.Holds)
+		}
+		res.Oversold += int64(max(0, taken-sale.stock))
 	}
 
 	return res, nil

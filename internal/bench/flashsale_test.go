@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -11,6 +12,14 @@ import (
 // server: the stock sells out exactly and nothing is oversold. Speed is not
 // asserted (see BENCHMARKS.md); USHER_BENCH_DURATION lengthens the run for
 // profiling with -cpuprofile.
+func TestFloorNeedsInProcessQuantity(t *testing.T) {
+	for _, cfg := range []FlashSaleConfig{{Floor: true, Seats: 10}, {Floor: true, Target: "http://127.0.0.1:1"}} {
+		if _, err := FlashSale(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "floor") {
+			t.Fatalf("%+v: err = %v", cfg, err)
+		}
+	}
+}
+
 func TestFlashSaleInProcess(t *testing.T) {
 	d := 20 * time.Second
 	quota := 300
@@ -21,6 +30,7 @@ func TestFlashSaleInProcess(t *testing.T) {
 	for _, cfg := range []FlashSaleConfig{
 		{Quota: quota, Concurrency: 64, Duration: d},
 		{Seats: 200, Concurrency: 64, Duration: d},
+		{Quota: quota, Concurrency: 64, Duration: d, Floor: true},
 	} {
 		res, err := FlashSale(context.Background(), cfg)
 		if err != nil {

@@ -252,5 +252,5 @@ func prepareCampaign(ctx context.Context, c *Client) (string, error) {
 // the bench comes from 127.0.0.1, and the rehearsal measures the
 // duplicate check, not the limiter. Production servers keep their limit.
 func startParticipationServer(ctx context.Context, log *slog.Logger) (string, func(), error) {
-	return startWith(ctx, app.Config{ParticipationLimit: ratelimit.Limit{Rate: 1_000_000_000, Period: time.Second}}, log)
+	return startWith(ctx, app.Config{ParticipationLimit: ratelimit.Limit{Rate: 1_000_000_000, Period: time.Second}}, log, nil)
 }
