@@ -34,6 +34,7 @@ var statusOf = map[fault.Code]int{
 	fault.Unavailable:        http.StatusServiceUnavailable,
 	fault.NotAllowed:         http.StatusMethodNotAllowed,
 	fault.NotAcceptable:      http.StatusNotAcceptable,
+	fault.UnsupportedMedia:   http.StatusUnsupportedMediaType,
 	fault.IdempotencyUse:     http.StatusConflict,
 	fault.IdempotencyRe:      http.StatusUnprocessableEntity,
 	fault.Canceled:           499, // nginx's "client closed request": nobody reads it

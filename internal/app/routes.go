@@ -80,6 +80,8 @@ func (a *App) routes() {
 	api.Register(h, api.Staff, answering(200, op("POST", "/v1/orders/{order_id}/pay", "pay-order", "Pay an order with points or mark a transfer received", "Orders")), od.HandlePay)
 	api.Register(h, api.Staff, answering(200, op("POST", "/v1/orders/{order_id}/cancel", "cancel-order", "Cancel an order, refund and revoke its tickets", "Orders")), od.HandleCancel)
 	api.Register(h, api.Staff, answering(200, op("POST", "/v1/orders/{order_id}/approve-verification", "approve-order-verification", "Accept an order's proof", "Orders")), od.HandleApproveVerification)
+	api.Register(h, api.Staff, answering(200, op("PUT", "/v1/orders/{order_id}/proof", "upload-order-proof", "Store the proof of an order waiting for verification", "Orders")), od.HandleUploadProof)
+	api.Register(h, api.Viewer, op("GET", "/v1/orders/{order_id}/proof", "get-order-proof", "Download an order's proof file", "Orders"), od.HandleGetProof)
 	api.Register(h, api.Staff, answering(200, op("POST", "/v1/orders/{order_id}/reject-verification", "reject-order-verification", "Refuse an order's proof", "Orders")), od.HandleRejectVerification)
 
 	// Seat maps and rankings. The public seat list is served from a
@@ -96,6 +98,7 @@ func (a *App) routes() {
 	// wallet with its access code.
 	api.Register(h, api.Public, op("POST", "/v1/public/events/{event_id}/orders", "create-public-order", "Register and hold tickets as a public buyer", "Orders"), od.HandleCreatePublic)
 	api.Register(h, api.Public, op("GET", "/v1/public/orders/{order_id}", "get-public-order", "An order, for the holder of its access key", "Orders"), od.HandleGetPublic)
+	api.Register(h, api.Public, answering(200, op("PUT", "/v1/public/orders/{order_id}/proof", "upload-public-order-proof", "Send the proof for an order waiting for verification", "Orders")), od.HandleUploadProofPublic)
 	api.Register(h, api.Public, answering(200, op("POST", "/v1/public/orders/{order_id}/pay", "pay-public-order", "Pay an order with a wallet's access code", "Orders")), od.HandlePayPublic)
 
 	// Waiting room. Joining and status checks are public and never touch
@@ -233,6 +236,7 @@ func (a *App) routes() {
 	mux.HandleFunc("GET /app/orders", p.Orders)
 	// One order, and the staff actions on it (each a CSRF-checked form).
 	mux.HandleFunc("GET /app/orders/{order_id}", p.OrderDetail)
+	mux.HandleFunc("GET /app/orders/{order_id}/proof", p.OrderProof)
 	mux.HandleFunc("POST /app/orders/{order_id}/cancel", p.CancelOrder)
 	mux.HandleFunc("POST /app/orders/{order_id}/approve", p.ApproveOrder)
 	mux.HandleFunc("POST /app/orders/{order_id}/reject", p.RejectOrder)
@@ -251,6 +255,7 @@ func (a *App) routes() {
 	mux.HandleFunc("GET /e/{event_id}/queue", p.QueuePage)
 	mux.HandleFunc("GET /o/{order_id}", p.OrderPage)
 	mux.HandleFunc("POST /o/{order_id}/pay", p.PayOrder)
+	mux.HandleFunc("POST /o/{order_id}/proof", p.UploadProof)
 	mux.HandleFunc("GET /app/", p.NotFound)
 	mux.HandleFunc("GET /app/settings", p.Settings)
 	mux.HandleFunc("GET /app/settings/users", p.Users)

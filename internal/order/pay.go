@@ -50,6 +50,9 @@ func (s *Service) load(tx *db.Tx, r *row, now time.Time) (*Order, error) {
 		FROM order_tickets WHERE tenant_id = @tenant AND order_id = ? ORDER BY ticket_id`, r.ID); err != nil {
 		return nil, err
 	}
+	if err := loadProof(tx, o); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"fmt"
+	"math"
 	"net/http"
 
 	"github.com/usher-events/usher/internal/api"
@@ -26,6 +28,8 @@ func init() {
 		}
 		return *s
 	}
+	// kb shows a file size in kilobytes.
+	funcs["kb"] = func(n int) string { return fmt.Sprintf("%.0f KB", math.Ceil(float64(n)/1000)) }
 }
 
 // staffOrderPage is the content of the organizer's order page.
@@ -92,6 +96,28 @@ func (p *Pages) OrderDetail(w http.ResponseWriter, r *http.Request) {
 		}
 		vw.Notice = orderNotices[v.r.URL.Query().Get("done")]
 		return p.render(v, http.StatusOK, "orders_detail", vw)
+	})
+}
+
+// OrderProof shows an order's proof file to its staff, with headers that let
+// a browser display it but never run it.
+func (p *Pages) OrderProof(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, reader, func(v *visit) error {
+		id := v.r.PathValue("order_id")
+		pr, data, err := p.deps.Orders.ProofFile(v.ctx(), id)
+		if err != nil {
+			return err
+		}
+		f := order.ProofHeaders(id, pr, data)
+		h := v.w.Header()
+		h.Set("Content-Type", f.ContentType)
+		h.Set("Content-Disposition", f.ContentDisposition)
+		h.Set("Cache-Control", f.CacheControl)
+		h.Set("X-Content-Type-Options", f.NoSniff)
+		h.Set("Content-Security-Policy", f.CSP)
+		h.Del("Vary")
+		_, err = v.w.Write(f.Body)
+		return err
 	})
 }
 

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"slices"
@@ -278,6 +280,62 @@ func (p *Pages) OrderPage(w http.ResponseWriter, r *http.Request) {
 		}
 		return p.render(v, http.StatusOK, "public_order", vw)
 	})
+}
+
+// UploadProof takes the proof (a photo of a student ID, a PDF) that a
+// pending order's buyer sends from "my tickets". The page's script shrinks
+// large photos before they are sent; the server still checks the type and
+// the size.
+func (p *Pages) UploadProof(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, public, func(v *visit) error {
+		v.w.Header().Set("Referrer-Policy", "no-referrer")
+		id, key := v.r.PathValue("order_id"), v.r.PostForm.Get("k")
+		if v.r.MultipartForm != nil {
+			defer v.r.MultipartForm.RemoveAll()
+		}
+		var err error = fault.Field("proof", "choose a file")
+		if v.r.MultipartForm != nil && len(v.r.MultipartForm.File["proof"]) == 1 {
+			fh := v.r.MultipartForm.File["proof"][0]
+			var data []byte
+			if data, err = readPart(fh, order.MaxProofBytes); err == nil {
+				_, err = p.deps.Orders.UploadProofPublic(v.ctx(), id, key, fh.Header.Get("Content-Type"), data)
+			}
+		}
+		if err != nil {
+			if fault.Is(err, fault.NotFound) {
+				return err
+			}
+			vw, verr := p.orderView(v, id, key)
+			if verr != nil {
+				return verr
+			}
+			vw.ErrField = "proof"
+			return p.formFailed(v, "public_order", vw, err)
+		}
+		http.Redirect(v.w, v.r, orderURL(id, key), http.StatusSeeOther)
+		return nil
+	})
+}
+
+// readPart reads an uploaded file of at most max bytes; a larger one is
+// request_too_large.
+func readPart(fh *multipart.FileHeader, max int) ([]byte, error) {
+	if fh.Size > int64(max) {
+		return nil, fault.New(fault.TooLarge, "the file is %d bytes; at most %d", fh.Size, max)
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return nil, fault.Wrap(err, fault.Invalid, "the file could not be read")
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, int64(max)+1))
+	if err != nil {
+		return nil, fault.Wrap(err, fault.Invalid, "the file could not be read")
+	}
+	if len(data) > max {
+		return nil, fault.New(fault.TooLarge, "the file is larger than %d bytes", max)
+	}
+	return data, nil
 }
 
 // PayOrder pays a held order with the points of the wallet that the email

@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/subtle"
 	"errors"
+	"mime"
 	"net/http"
 
 	"github.com/usher-events/usher/internal/fault"
@@ -83,7 +84,13 @@ func (p *Pages) checkPost(v *visit, a access) error {
 	if err := p.origins.Check(v.r); err != nil {
 		return errCSRF
 	}
-	if err := v.r.ParseForm(); err != nil {
+	parse := v.r.ParseForm
+	if mt, _, _ := mime.ParseMediaType(v.r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		// A file upload: the server's body limit bounds it; whatever does
+		// not fit in memory goes to a temporary file, removed after.
+		parse = func() error { return v.r.ParseMultipartForm(1 << 20) }
+	}
+	if err := parse(); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return fault.Wrap(err, fault.TooLarge, "the form is too large")

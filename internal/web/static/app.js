@@ -95,3 +95,61 @@
     setTimeout(poll, 1000);
   }
 })();
+
+// Proofs: a phone's photo of a student ID is often several megabytes, over
+// the server's limit. Before the form is sent, a large photo is drawn onto a
+// canvas and put back into the file field as a JPEG: at most 1600 pixels a
+// side first, smaller and more compressed while it is still too large.
+// Without this script (or for a PDF) the file is sent as chosen, and the
+// server says when it is too large.
+(function () {
+  "use strict";
+
+  var form = document.querySelector("form[data-proof]");
+  if (!form || !window.DataTransfer || !HTMLCanvasElement.prototype.toBlob) return;
+  var input = form.querySelector("input[type=file]");
+  var limit = 900 * 1000;
+  var tries = [[1600, 0.85], [1280, 0.75], [1024, 0.6], [800, 0.5]];
+  var shrunk = false;
+  form.addEventListener("submit", function (e) {
+    var file = input.files && input.files[0];
+    if (shrunk || !file || file.size <= limit || !/^image\//.test(file.type)) return;
+    e.preventDefault();
+    var button = form.querySelector("button[type=submit]");
+    var label = button.textContent;
+    button.disabled = true;
+    button.textContent = form.getAttribute("data-proof");
+    var img = new Image();
+    var url = URL.createObjectURL(file);
+    var done = function () {
+      URL.revokeObjectURL(url);
+      shrunk = true;
+      button.disabled = false;
+      button.textContent = label;
+      if (form.requestSubmit) form.requestSubmit(button); else form.submit();
+    };
+    var attempt = function (i) {
+      var side = tries[i][0], quality = tries[i][1];
+      var scale = Math.min(1, side / Math.max(img.naturalWidth, img.naturalHeight));
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.max(1, Math.round(img.naturalWidth * scale));
+      canvas.height = Math.max(1, Math.round(img.naturalHeight * scale));
+      canvas.getContext("2d").drawImage(img, 0, 0, canvas.width, canvas.height);
+      canvas.toBlob(function (blob) {
+        if (blob && blob.size > limit && i + 1 < tries.length) {
+          attempt(i + 1);
+          return;
+        }
+        if (blob) {
+          var dt = new DataTransfer();
+          dt.items.add(new File([blob], file.name.replace(/\.[^.]*$/, "") + ".jpg", { type: "image/jpeg" }));
+          input.files = dt.files;
+        }
+        done();
+      }, "image/jpeg", quality);
+    };
+    img.onload = function () { attempt(0); };
+    img.onerror = done; // not a picture the browser can read: send it as it is
+    img.src = url;
+  });
+})();
