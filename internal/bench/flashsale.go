@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/usher-events/usher/internal/app"
+	"github.com/usher-events/usher/internal/db"
 	"github.com/usher-events/usher/internal/id"
 )
 
@@ -62,6 +63,10 @@ type FlashSaleResult struct {
 	// QueuePerSec is the rate of waiting-room status checks
 	// (GET /v1/public/queue/{token}), measured before the sale.
 	QueuePerSec float64
+	// Confirmations counts the confirmation messages (one per hold) the
+	// in-process server had recorded when the sale phase ended: whether
+	// its background work keeps up with the holds. -1 against --target.
+	Confirmations int64
 }
 
 // Ratio is the hold rate as a share of the trivial-endpoint rate.
@@ -84,6 +89,9 @@ func (r *FlashSaleResult) Print(w io.Writer) {
 		fmt.Fprintf(w, "  sold out after:       not within the duration\n")
 	}
 	fmt.Fprintf(w, "  oversold:             %d\n", r.Oversold)
+	if r.Confirmations >= 0 && r.Holds > 0 {
+		fmt.Fprintf(w, "  confirmations:        %d recorded by the sale's end (%.0f %% of holds)\n", r.Confirmations, 100*float64(r.Confirmations)/float64(r.Holds))
+	}
 	fmt.Fprintf(w, "  GET /healthz/s:       %.0f (same run, same concurrency)\n", r.HealthzPerSec)
 	fmt.Fprintf(w, "  holds / healthz:      %.1f %%\n", 100*r.Ratio())
 	if r.QueuePerSec > 0 && r.HealthzPerSec > 0 {
@@ -117,10 +125,13 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 	if cfg.Floor && (cfg.Target != "" || cfg.Seats > 0) {
 		return nil, errors.New("the floor is measured in-process, on a quantity")
 	}
-	var floorApp *app.App
-	var mount func(*app.App) error
-	if cfg.Floor {
-		mount = func(a *app.App) error { floorApp = a; return mountFloor(cfg.Quota)(a) }
+	var inproc *app.App // the in-process server, when there is one
+	mount := func(a *app.App) error {
+		inproc = a
+		if cfg.Floor {
+			return mountFloor(cfg.Quota)(a)
+		}
+		return nil
 	}
 	base := cfg.Target
 	if base == "" {
@@ -134,7 +145,7 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 		return nil, err
 	}
 	c := NewClient(base, cfg.Concurrency)
-	res := &FlashSaleResult{Target: base, Concurrency: cfg.Concurrency}
+	res := &FlashSaleResult{Target: base, Concurrency: cfg.Concurrency, Confirmations: -1}
 	sale, err := prepare(ctx, c, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("prepare the sale: %w", err)
@@ -265,6 +276,12 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 	if cfg.Profile != nil {
 		pprof.StopCPUProfile()
 	}
+	if inproc != nil && !cfg.Floor {
+		res.Confirmations, err = confirmationsRecorded(inproc)
+		if err != nil {
+			return res, fmt.Errorf("count the confirmations: %w", err)
+		}
+	}
 	res.Elapsed = elapsed
 	if d := time.Duration(soldAt.Load()); d > 0 {
 		res.Elapsed, res.SoldOutAfter = d, d
@@ -298,7 +315,7 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 	}
 	if cfg.Floor {
 		res.Mode = "floor"
-		taken, written, err := floorTaken(floorApp)
+		taken, written, err := floorTaken(inproc)
 		if err != nil {
 			return res, fmt.Errorf("check the floor's stock: %w", err)
 		}
@@ -436,4 +453,15 @@ func progress(w io.Writer, holds, refused *atomic.Int64, start time.Time) func()
 		}
 	}()
 	return func() { close(done); wg.Wait() }
+}
+
+// confirmationsRecorded counts the confirmation messages an in-process
+// server has recorded (sent, or kept in its development outbox). It reads
+// the messages table itself: the rehearsal owns that database.
+func confirmationsRecorded(a *app.App) (int64, error) {
+	var n int64
+	err := a.DB().Read(context.Background(), func(tx *db.Tx) error {
+		return tx.Global().Get(&n, `SELECT COUNT(*) FROM messages WHERE kind = 'confirmation'`)
+	})
+	return n, err
 }

@@ -61,6 +61,11 @@ const (
 // jobSend is the job kind that renders and sends one message.
 const jobSend = "notify.send"
 
+// jobSendMany renders and sends the confirmations of many orders: the
+// outbox dispatcher schedules one per batch of order.created events, so that
+// a flash sale's holds do not cost a job each.
+const jobSendMany = "notify.send-many"
+
 // consumerName is the outbox consumer of this package.
 const consumerName = "notify"
 
@@ -75,12 +80,14 @@ func NewService(conn *db.DB, runner *job.Runner, d *outbox.Dispatcher, cfg Confi
 	}
 	s := &Service{db: conn, cfg: cfg, log: cfg.Logger}
 	d.Register(outbox.Consumer{
-		Name:   consumerName,
-		Kinds:  []string{"order.created", "order.paid", "order.cancelled", "participation.created"},
-		Apply:  s.applyEvent,
-		Handle: s.handleEvent,
+		Name:       consumerName,
+		Kinds:      []string{"order.created", "order.paid", "order.cancelled", "participation.created"},
+		Apply:      s.applyEvent,
+		ApplyBatch: s.applyEvents,
+		Handle:     s.handleEvent,
 	})
 	runner.Handle(jobSend, s.handleSend)
+	runner.Handle(jobSendMany, s.handleSendMany)
 	return s
 }
 
@@ -91,6 +98,14 @@ type sendJob struct {
 	Kind          string              `json:"kind"`
 	Order         *OrderEvent         `json:"order,omitempty"`
 	Participation *ParticipationEvent `json:"participation,omitempty"`
+}
+
+// sendManyJob is the payload of a notify.send-many job: the outbox sequence
+// numbers of order.created events of the job's tenant, whose confirmations
+// it sends. The events are read when the job runs (outbox rows stay), which
+// keeps the job small and the dispatcher's write short.
+type sendManyJob struct {
+	Seqs []int64 `json:"seqs"`
 }
 
 // messageKey is the identity of one message: at most one per order (or
@@ -173,6 +188,38 @@ func (s *Service) applyEvent(tx *db.Tx, e outbox.Event) error {
 	return nil
 }
 
+// applyEvents is applyEvent for a run of one tenant's events, except that
+// the confirmations of several new orders share one notify.send-many job.
+// Each message keeps its own key in the messages table, so a message is
+// sent once even when its event is also delivered the one-by-one way (a
+// replayed dead letter, say).
+func (s *Service) applyEvents(tx *db.Tx, events []outbox.Event) error {
+	var created []outbox.Event
+	for _, e := range events {
+		if e.Kind == "order.created" {
+			created = append(created, e)
+			continue
+		}
+		if err := s.applyEvent(tx, e); err != nil {
+			return err
+		}
+	}
+	if len(created) < 2 {
+		for _, e := range created {
+			if err := s.applyEvent(tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	seqs := make([]int64, len(created))
+	for i, e := range created {
+		seqs[i] = e.Seq
+	}
+	_, _, err := job.Enqueue(tx, jobSendMany, sendManyJob{Seqs: seqs}, job.Opts{})
+	return err
+}
+
 func (s *Service) schedule(tx *db.Tx, j sendJob, subject string, at time.Time) error {
 	_, _, err := job.Enqueue(tx, jobSend, j, job.Opts{RunAt: at, DedupeKey: messageKey(subject, j.Kind)})
 	return err
@@ -192,41 +239,129 @@ func (s *Service) handleSend(ctx context.Context, j *job.Job) error {
 	if j.DedupeKey != nil {
 		key = *j.DedupeKey
 	}
+	m, err := s.renderJob(ctx, p, templateMemo{})
+	if err != nil {
+		return err
+	}
+	m.key = key
+	return s.send(ctx, []outgoing{m}, []sendJob{p})
+}
+
+// handleSendMany sends the confirmations of a batch of new orders. An
+// event that can never make a message (a bad payload, a template that
+// cannot render it) goes back to the outbox's job path on its own, where it
+// fails like any single event and becomes a dead letter an admin sees. Any
+// other failure fails the job after the rest were tried, and the retry
+// sends only what was not sent (each message's row says).
+func (s *Service) handleSendMany(ctx context.Context, j *job.Job) error {
+	var p sendManyJob
+	if err := json.Unmarshal(j.Payload, &p); err != nil {
+		return job.Permanent(fmt.Errorf("notify: bad job payload: %w", err))
+	}
+	var events []outbox.Event
+	err := s.db.Read(ctx, func(tx *db.Tx) error {
+		var err error
+		events, err = outbox.Load(tx, p.Seqs)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	memo := templateMemo{}
+	ms := make([]outgoing, 0, len(events))
+	ps := make([]sendJob, 0, len(events))
+	var alone []outbox.Event
+	for _, e := range events {
+		var o OrderEvent
+		if err := json.Unmarshal(e.Payload, &o); err != nil || o.OrderID == "" {
+			alone = append(alone, e)
+			continue
+		}
+		if o.Buyer.Email == "" {
+			continue
+		}
+		sj := sendJob{Kind: KindConfirmation, Order: &o}
+		m, err := s.renderJob(ctx, sj, memo)
+		if job.IsPermanent(err) {
+			alone = append(alone, e)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		m.key = messageKey(o.OrderID, sj.Kind)
+		ms, ps = append(ms, m), append(ps, sj)
+	}
+	if len(alone) > 0 {
+		s.log.Warn("notify: events of a batch go to the job layer one by one", "events", len(alone), "job_id", j.ID)
+		err := s.db.Write(ctx, func(tx *db.Tx) error {
+			for _, e := range alone {
+				if err := outbox.Retry(tx, consumerName, e); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return s.send(ctx, ms, ps)
+}
+
+// renderJob renders the message a job describes.
+func (s *Service) renderJob(ctx context.Context, p sendJob, memo templateMemo) (outgoing, error) {
 	var m outgoing
 	var err error
 	switch {
 	case p.Order != nil:
-		m, err = s.renderOrder(ctx, p.Kind, p.Order)
+		m, err = s.renderOrder(ctx, p.Kind, p.Order, memo)
 	case p.Participation != nil:
-		m, err = s.renderParticipation(ctx, p.Participation)
+		m, err = s.renderParticipation(ctx, p.Participation, memo)
 	default:
-		return job.Permanent(fmt.Errorf("notify: empty job"))
+		return m, job.Permanent(fmt.Errorf("notify: empty job"))
 	}
+	m.kind = p.Kind
+	return m, err
+}
+
+// send records rendered messages (their rows are written before any
+// provider is called: a retry after a failure sends again, but one after a
+// success finds the row sent and stops), then hands each one that is due to
+// its provider and records the outcome. Only a crash between a provider's
+// answer and that write can still send a message twice. It returns the
+// last failure, after trying every message.
+func (s *Service) send(ctx context.Context, ms []outgoing, ps []sendJob) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	ids, due, err := s.record(ctx, ms)
 	if err != nil {
 		return err
 	}
-	m.kind, m.key = p.Kind, key
-
-	provider := (m.channel == "email" && s.cfg.Mailer != nil) || (m.channel == "sms" && s.cfg.SMS != nil)
-	msgID, proceed, err := s.record(ctx, m, provider)
-	if err != nil || !proceed {
-		return err
-	}
-	sendErr := s.deliver(ctx, msgID, m, p)
-	now := s.cfg.Now()
-	werr := s.db.Write(ctx, func(tx *db.Tx) error {
-		if sendErr != nil {
-			_, err := tx.Exec(`UPDATE messages SET status = 'failed', last_error = ? WHERE tenant_id = @tenant AND id = ?`,
-				truncate(sendErr.Error(), 1000), msgID)
-			return err
+	var failed error
+	for i, m := range ms {
+		if !due[i] {
+			continue
 		}
-		_, err := tx.Exec(`UPDATE messages SET status = 'sent', sent_at = ?, last_error = '' WHERE tenant_id = @tenant AND id = ?`, now, msgID)
-		return err
-	})
-	if sendErr != nil {
-		return sendErr
+		sendErr := s.deliver(ctx, ids[i], m, ps[i])
+		now := s.cfg.Now()
+		werr := s.db.Write(ctx, func(tx *db.Tx) error {
+			if sendErr != nil {
+				_, err := tx.Exec(`UPDATE messages SET status = 'failed', last_error = ? WHERE tenant_id = @tenant AND id = ?`,
+					truncate(sendErr.Error(), 1000), ids[i])
+				return err
+			}
+			_, err := tx.Exec(`UPDATE messages SET status = 'sent', sent_at = ?, last_error = '' WHERE tenant_id = @tenant AND id = ?`, now, ids[i])
+			return err
+		})
+		if sendErr != nil {
+			failed = sendErr
+		} else if werr != nil {
+			failed = werr
+		}
 	}
-	return werr
+	return failed
 }
 
 // outgoing is a rendered message.
@@ -235,50 +370,75 @@ type outgoing struct {
 	vars                                                   map[string]string
 }
 
-// record writes the messages row (or finds the one an earlier attempt wrote)
-// and reports whether the message still has to be sent.
-func (s *Service) record(ctx context.Context, m outgoing, provider bool) (string, bool, error) {
-	now := s.cfg.Now()
-	status := StatusSending
-	if !provider {
-		status = StatusOutbox
+// record writes the messages' rows in one transaction (or finds the ones an
+// earlier attempt wrote) and reports, per message, its row's id and whether
+// it still has to be sent to a provider.
+func (s *Service) record(ctx context.Context, ms []outgoing) ([]string, []bool, error) {
+	ids, due := make([]string, len(ms)), make([]bool, len(ms))
+	// A few dozen rows per write: on SQLite every write waits for the
+	// single writer, and a write of hundreds of rows would hold up the
+	// holds queued behind it.
+	for lo := 0; lo < len(ms); lo += recordBatch {
+		hi := min(lo+recordBatch, len(ms))
+		if err := s.recordChunk(ctx, ms[lo:hi], ids[lo:hi], due[lo:hi]); err != nil {
+			return nil, nil, err
+		}
 	}
-	var msgID, got string
-	err := s.db.Write(ctx, func(tx *db.Tx) error {
-		type idStatus struct {
-			ID     string `db:"id"`
-			Status string `db:"status"`
-		}
-		// RETURNING answers the first attempt without a second statement;
-		// only a retry, whose insert does nothing, reads the row.
-		var rows []idStatus
-		err := tx.Select(&rows, `INSERT INTO messages (tenant_id, id, kind, lang, channel, to_addr, subject, body, status, subject_id, dedupe_key, created_at)
-			VALUES (@tenant, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, dedupe_key) DO NOTHING
-			RETURNING id, status`,
-			id.New("msg"), m.kind, m.lang, m.channel, m.to, m.subject, m.body, status, m.subjectID, m.key, now)
-		if err != nil {
-			return err
-		}
-		if len(rows) == 0 {
-			rows = append(rows, idStatus{})
-			if err := tx.Get(&rows[0], `SELECT id, status FROM messages WHERE tenant_id = @tenant AND dedupe_key = ?`, m.key); err != nil {
+	return ids, due, nil
+}
+
+// recordBatch bounds how many messages rows one write records.
+const recordBatch = 32
+
+func (s *Service) recordChunk(ctx context.Context, ms []outgoing, ids []string, due []bool) error {
+	now := s.cfg.Now()
+	return s.db.Write(ctx, func(tx *db.Tx) error {
+		for i, m := range ms {
+			provider := s.hasProvider(m.channel)
+			status := StatusSending
+			if !provider {
+				status = StatusOutbox
+			}
+			type idStatus struct {
+				ID     string `db:"id"`
+				Status string `db:"status"`
+			}
+			// RETURNING answers the first attempt without a second
+			// statement; only a retry, whose insert does nothing, reads the
+			// row.
+			var rows []idStatus
+			err := tx.Select(&rows, `INSERT INTO messages (tenant_id, id, kind, lang, channel, to_addr, subject, body, status, subject_id, dedupe_key, created_at)
+				VALUES (@tenant, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, dedupe_key) DO NOTHING
+				RETURNING id, status`,
+				id.New("msg"), m.kind, m.lang, m.channel, m.to, m.subject, m.body, status, m.subjectID, m.key, now)
+			if err != nil {
 				return err
 			}
-		}
-		msgID, got = rows[0].ID, rows[0].Status
-		if got == StatusFailed || (got == StatusOutbox && provider) {
-			// A retry: send the freshly rendered text.
-			_, err := tx.Exec(`UPDATE messages SET status = 'sending', subject = ?, body = ?, to_addr = ? WHERE tenant_id = @tenant AND id = ?`,
-				m.subject, m.body, m.to, msgID)
-			got = StatusSending
-			return err
+			if len(rows) == 0 {
+				rows = append(rows, idStatus{})
+				if err := tx.Get(&rows[0], `SELECT id, status FROM messages WHERE tenant_id = @tenant AND dedupe_key = ?`, m.key); err != nil {
+					return err
+				}
+			}
+			got := rows[0].Status
+			if got == StatusFailed || (got == StatusOutbox && provider) {
+				// A retry: send the freshly rendered text.
+				if _, err := tx.Exec(`UPDATE messages SET status = 'sending', subject = ?, body = ?, to_addr = ? WHERE tenant_id = @tenant AND id = ?`,
+					m.subject, m.body, m.to, rows[0].ID); err != nil {
+					return err
+				}
+				got = StatusSending
+			}
+			ids[i], due[i] = rows[0].ID, provider && got == StatusSending
 		}
 		return nil
 	})
-	if err != nil {
-		return "", false, err
-	}
-	return msgID, provider && got == StatusSending, nil
+}
+
+// hasProvider reports whether messages of the channel go to a provider
+// rather than the development outbox.
+func (s *Service) hasProvider(channel string) bool {
+	return (channel == "email" && s.cfg.Mailer != nil) || (channel == "sms" && s.cfg.SMS != nil)
 }
 
 // deliver hands a rendered message to its provider.
@@ -302,9 +462,24 @@ func (s *Service) deliver(ctx context.Context, msgID string, m outgoing, p sendJ
 	return s.cfg.Mailer.SendEmail(ctx, e)
 }
 
-func (s *Service) renderOrder(ctx context.Context, kind string, o *OrderEvent) (outgoing, error) {
-	lang := langOf(o.Locale)
+// templateMemo keeps the templates a job has looked up, by kind and language.
+type templateMemo map[[2]string]*Template
+
+// template is Template, looked up once per job.
+func (s *Service) template(ctx context.Context, kind, lang string, memo templateMemo) (*Template, error) {
+	if t := memo[[2]string{kind, lang}]; t != nil {
+		return t, nil
+	}
 	t, err := s.Template(ctx, kind, lang)
+	if err == nil {
+		memo[[2]string{kind, lang}] = t
+	}
+	return t, err
+}
+
+func (s *Service) renderOrder(ctx context.Context, kind string, o *OrderEvent, memo templateMemo) (outgoing, error) {
+	lang := langOf(o.Locale)
+	t, err := s.template(ctx, kind, lang, memo)
 	if err != nil {
 		return outgoing{}, err
 	}
@@ -317,9 +492,9 @@ func (s *Service) renderOrder(ctx context.Context, kind string, o *OrderEvent) (
 	return outgoing{lang: lang, channel: "email", to: o.Buyer.Email, subject: subj, body: body, subjectID: o.OrderID}, nil
 }
 
-func (s *Service) renderParticipation(ctx context.Context, p *ParticipationEvent) (outgoing, error) {
+func (s *Service) renderParticipation(ctx context.Context, p *ParticipationEvent, memo templateMemo) (outgoing, error) {
 	lang := langOf(p.Locale)
-	t, err := s.Template(ctx, KindParticipation, lang)
+	t, err := s.template(ctx, KindParticipation, lang, memo)
 	if err != nil {
 		return outgoing{}, err
 	}

@@ -404,7 +404,8 @@ func TestEventsAppliedInlineAndThroughJobs(t *testing.T) {
 		emit(t, conn, "order.created", "ord_old", paidOrder("ord_old", start, "en"), now) // redelivered
 
 		// The dispatcher alone schedules the sends of ord_3, ord_4 and
-		// ord_old; only ord_bad (and the old job) wait in the job layer.
+		// ord_old, in one job for the batch; the old job waits in the job
+		// layer, and ord_bad goes there when the batch's job reads it.
 		if _, err := node.dispatch.DispatchOnce(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -418,12 +419,13 @@ func TestEventsAppliedInlineAndThroughJobs(t *testing.T) {
 			}
 			return n
 		}
-		if n := count("notify.send"); n != 3 {
-			t.Errorf("%d send jobs after dispatch, want 3", n)
+		if n, many := count("notify.send"), count("notify.send-many"); n != 0 || many != 1 {
+			t.Errorf("%d send and %d send-many jobs after dispatch, want 0 and 1", n, many)
 		}
-		if n := count("outbox:notify"); n != 2 {
-			t.Errorf("%d outbox jobs after dispatch, want 2 (the old one and ord_bad)", n)
+		if n := count("outbox:notify"); n != 1 {
+			t.Errorf("%d outbox jobs after dispatch, want 1 (the old one)", n)
 		}
+		node.step(t)
 		node.step(t)
 		node.step(t)
 
@@ -496,6 +498,98 @@ func TestFailedSendRetriedOnce(t *testing.T) {
 		}
 		if len(list.Body.Data) != 1 || list.Body.Data[0].Status != notify.StatusSent || box.total() != 1 {
 			t.Fatalf("after the retry: %+v, %d mails", list.Body.Data, box.total())
+		}
+	})
+}
+
+// TestConfirmationsShareOneJob: the confirmations of the orders one
+// dispatcher pass reads are scheduled as one job. A send that fails is
+// retried after the backoff without sending the others again, and the same
+// order's event delivered again the one-by-one way (a replayed dead letter)
+// sends nothing more.
+func TestConfirmationsShareOneJob(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		conn := dbtest.Open(t, d)
+		box := startMailbox(t)
+		now := time.Date(2026, 5, 1, 3, 0, 0, 0, time.UTC)
+		clk := &clock{t: now}
+		node := newStack(t, conn, clk, &flakyMailer{fails: 1, next: smtpMailer(t, box)})
+		ctx := db.WithTenant(context.Background(), tenantID)
+		orders := []string{"ord_b1", "ord_b2", "ord_b3", "ord_b4", "ord_b5"}
+		for _, o := range orders {
+			emit(t, conn, "order.created", o, paidOrder(o, now.Add(240*time.Hour), "en"), now)
+		}
+		if _, err := node.dispatch.DispatchOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		pending := func(kind string) int {
+			var n int
+			err := conn.Read(ctx, func(tx *db.Tx) error {
+				return tx.Get(&n, `SELECT COUNT(*) FROM jobs WHERE tenant_id = @tenant AND kind = ? AND status = 'pending'`, kind)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if many, one := pending("notify.send-many"), pending("notify.send"); many != 1 || one != 0 {
+			t.Fatalf("%d send-many and %d send jobs for five orders, want 1 and 0", many, one)
+		}
+		statuses := func() map[string]string {
+			list, err := node.notify.ListMessages(ctx, notify.MessageFilter{}, api.PageParams{Limit: 50})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[string]string{}
+			for _, m := range list.Body.Data {
+				if _, dup := out[m.SubjectID]; dup {
+					t.Errorf("two messages for %s", m.SubjectID)
+				}
+				out[m.SubjectID] = m.Status
+			}
+			return out
+		}
+		node.step(t)
+		st := statuses()
+		failed := 0
+		for _, o := range orders {
+			if st[o] == notify.StatusFailed {
+				failed++
+			} else if st[o] != notify.StatusSent {
+				t.Errorf("%s is %q after the first run", o, st[o])
+			}
+		}
+		if failed != 1 || box.total() != 4 {
+			t.Fatalf("after the first run: %v, %d mails", st, box.total())
+		}
+
+		clk.Set(now.Add(time.Minute))
+		node.step(t)
+		for _, o := range orders {
+			if st := statuses(); st[o] != notify.StatusSent {
+				t.Errorf("%s is %q after the retry", o, st[o])
+			}
+		}
+		if box.total() != 5 {
+			t.Fatalf("%d mails after the retry, want 5", box.total())
+		}
+
+		raw, err := json.Marshal(paidOrder("ord_b2", now.Add(240*time.Hour), "en"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = conn.Write(ctx, func(tx *db.Tx) error {
+			e := outbox.Event{ID: "oev_replay", TenantID: tenantID, Kind: "order.created", Subject: "ord_b2", Payload: raw, CreatedAt: now}
+			_, _, err := job.Enqueue(tx, "outbox:notify", e, job.Opts{DedupeKey: "outbox:notify:" + e.ID})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		node.step(t)
+		node.step(t)
+		if box.total() != 5 || box.count("ord_b2") > 1 {
+			t.Fatalf("a replayed event sent again: %d mails", box.total())
 		}
 	})
 }

@@ -3,6 +3,7 @@ package notify
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"text/template"
 	"time"
 
@@ -67,13 +68,43 @@ func parse(name, text string) (*template.Template, error) {
 	return template.New(name).Option("missingkey=error").Parse(text)
 }
 
+// parsed keeps parsed templates by name and text: a batch of messages
+// renders the same few templates many times, and parsing costs more than
+// running. A template runs safely on many goroutines at once. The map is
+// emptied when it fills up (templates are edited rarely).
+var parsed struct {
+	sync.Mutex
+	m map[[2]string]*template.Template
+}
+
+func parseCached(name, text string) (*template.Template, error) {
+	key := [2]string{name, text}
+	parsed.Lock()
+	t := parsed.m[key]
+	parsed.Unlock()
+	if t != nil {
+		return t, nil
+	}
+	t, err := parse(name, text)
+	if err != nil {
+		return nil, err
+	}
+	parsed.Lock()
+	if parsed.m == nil || len(parsed.m) >= 512 {
+		parsed.m = map[[2]string]*template.Template{}
+	}
+	parsed.m[key] = t
+	parsed.Unlock()
+	return t, nil
+}
+
 // render runs subject and body on data. The subject is one line: a newline in
 // it could inject mail headers.
 func render(subject, body string, data map[string]any) (string, string, error) {
 	var c fault.Check
 	var out [2]string
 	for i, f := range []struct{ field, text string }{{"subject", subject}, {"body", body}} {
-		t, err := parse(f.field, f.text)
+		t, err := parseCached(f.field, f.text)
 		if err != nil {
 			c.Add(true, f.field, templateError(err))
 			continue

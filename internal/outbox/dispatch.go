@@ -44,6 +44,15 @@ type Consumer struct {
 	// must not swallow a failed statement, which on PostgreSQL leaves the
 	// transaction unusable.
 	Apply func(tx *db.Tx, e Event) error
+	// ApplyBatch, optional beside Apply, applies several events of one
+	// tenant, in order, inside tx; it must have the effect of Apply on each
+	// in turn, and follows Apply's rules. It lets a consumer do once for many
+	// events what Apply does per event (schedule one job for a batch of
+	// messages, say). The dispatcher hands it each run of one tenant's
+	// events that it would otherwise give Apply one by one; when it fails
+	// (or panics), the batch is written again with Apply per event, which
+	// finds the failing event.
+	ApplyBatch func(tx *db.Tx, events []Event) error
 }
 
 // DispatcherConfig tunes a Dispatcher. Zero values take the defaults.
@@ -249,6 +258,9 @@ type batch struct {
 	now      time.Time
 	// inline is false when every event goes to the job layer.
 	inline bool
+	// batched is true while the consumer's ApplyBatch is used; a failure
+	// turns it off for the rest of the batch's attempts.
+	batched bool
 	// viaJob names events whose Apply failed: they go to the job layer.
 	viaJob map[string]bool
 }
@@ -263,6 +275,13 @@ func (e *applyError) Error() string {
 	return fmt.Sprintf("apply event %s: %v", e.event.ID, e.err)
 }
 func (e *applyError) Unwrap() error { return e.err }
+
+// batchError is an ApplyBatch that failed: the batch is written again with
+// Apply per event.
+type batchError struct{ err error }
+
+func (e *batchError) Error() string { return "apply batch: " + e.err.Error() }
+func (e *batchError) Unwrap() error { return e.err }
 
 // errCursorMoved reports that another pass moved the cursor since this one
 // read it.
@@ -325,9 +344,15 @@ func (d *Dispatcher) dispatch(ctx context.Context, c Consumer) (n int, more bool
 
 	if len(deliver) > 0 || advance > cursor {
 		b := &batch{consumer: c, cursor: cursor, advance: advance, deliver: deliver, now: now,
-			inline: c.Apply != nil, viaJob: map[string]bool{}}
+			inline: c.Apply != nil, batched: c.Apply != nil && c.ApplyBatch != nil, viaJob: map[string]bool{}}
 		for {
 			n, err = d.write(ctx, b)
+			var bf *batchError
+			if errors.As(err, &bf) {
+				d.cfg.Logger.Warn("outbox: batch apply failed, applying the events one by one", "consumer", c.Name)
+				b.batched = false
+				continue
+			}
 			var af *applyError
 			if !errors.As(err, &af) {
 				break
@@ -396,6 +421,21 @@ func (d *Dispatcher) write(ctx context.Context, b *batch) (int, error) {
 			return errCursorMoved
 		}
 		newAhead := ahead
+		// With ApplyBatch, the events to apply gather in run while they
+		// belong to one tenant.
+		var run []Event
+		var runTx *db.Tx
+		flush := func() error {
+			if len(run) == 0 {
+				return nil
+			}
+			if err := applyBatch(c.ApplyBatch, runTx, run); err != nil {
+				return &batchError{err: err}
+			}
+			n += len(run)
+			run = run[:0]
+			return nil
+		}
 		for _, e := range b.deliver {
 			etx := g
 			if e.TenantID != "" {
@@ -427,10 +467,22 @@ func (d *Dispatcher) write(ctx context.Context, b *batch) (int, error) {
 					continue
 				}
 			}
+			if b.batched {
+				if len(run) > 0 && run[0].TenantID != e.TenantID {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+				run, runTx = append(run, e), etx
+				continue
+			}
 			if err := apply(c.Apply, etx, e); err != nil {
 				return &applyError{event: e, err: err}
 			}
 			n++
+		}
+		if err := flush(); err != nil {
+			return err
 		}
 		if newAhead > ahead {
 			if _, err := g.Exec(`UPDATE outbox_cursors SET seq = ?, updated_at = ? WHERE consumer = ? AND seq < ?`,
@@ -497,6 +549,16 @@ func lockCursor(g *db.Tx, consumer string, now time.Time) (cursor, ahead int64, 
 			}
 		}
 	}
+}
+
+// applyBatch runs an ApplyBatch, turning a panic into an error.
+func applyBatch(fn func(*db.Tx, []Event) error, tx *db.Tx, events []Event) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return fn(tx, events)
 }
 
 // apply runs an Apply, turning a panic into an error.

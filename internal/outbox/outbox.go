@@ -11,6 +11,7 @@ import (
 
 	"github.com/usher-events/usher/internal/db"
 	"github.com/usher-events/usher/internal/id"
+	"github.com/usher-events/usher/internal/job"
 )
 
 // Event is one recorded domain event.
@@ -36,4 +37,40 @@ func Emit(tx *db.Tx, kind, subject string, payload any, at time.Time) (Event, er
 	_, err = tx.Exec(`INSERT INTO outbox (tenant_id, id, kind, subject, payload, created_at) VALUES (@tenant, ?, ?, ?, ?, ?)`,
 		e.ID, e.Kind, e.Subject, string(raw), e.CreatedAt)
 	return e, err
+}
+
+// Load reads the events of tx's tenant with the given sequence numbers, in
+// sequence order; numbers of other tenants' events, or of none, are left
+// out. Outbox rows are never deleted, so a consumer may keep sequence numbers
+// (in a job, say) instead of copies of the events.
+func Load(tx *db.Tx, seqs []int64) ([]Event, error) {
+	if len(seqs) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(seqs))
+	for i, s := range seqs {
+		args[i] = s
+	}
+	var rows []eventRow
+	if err := tx.Select(&rows, `SELECT seq, id, tenant_id, kind, subject, payload, created_at FROM outbox
+		WHERE tenant_id = @tenant AND seq IN (`+db.Placeholders(len(seqs))+`) ORDER BY seq`, args...); err != nil {
+		return nil, err
+	}
+	out := make([]Event, len(rows))
+	for i, r := range rows {
+		out[i] = r.Event
+		out[i].Payload = json.RawMessage(r.Payload)
+	}
+	return out, nil
+}
+
+// Retry hands one event to a consumer's job path, inside tx: a job that runs
+// the consumer's Handle (or Apply) with the job layer's retries, and keeps it
+// as a dead letter an admin can list and replay when it keeps failing. A
+// consumer that batches events uses it for one that its batch could not
+// take. The job's key is the one the dispatcher would use, so an event is
+// never queued twice.
+func Retry(tx *db.Tx, consumer string, e Event) error {
+	_, _, err := job.Enqueue(tx, jobKind(consumer), e, job.Opts{DedupeKey: dedupeKey(consumer, e.ID)})
+	return err
 }
