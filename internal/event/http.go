@@ -109,6 +109,21 @@ func (s *Service) HandleCreateTicketType(ctx context.Context, in *CreateTicketTy
 	return &TicketTypeResponse{Body: t}, nil
 }
 
+// PatchTicketTypeRequest is PATCH /v1/ticket-types/{ticket_type_id}.
+type PatchTicketTypeRequest struct {
+	TicketTypeID string `path:"ticket_type_id" maxLength:"100"`
+	Body         TicketTypeUpdate
+}
+
+// HandlePatchTicketType changes a ticket type.
+func (s *Service) HandlePatchTicketType(ctx context.Context, in *PatchTicketTypeRequest) (*TicketTypeResponse, error) {
+	t, err := s.PatchTicketType(ctx, in.TicketTypeID, in.Body)
+	if err != nil {
+		return nil, err
+	}
+	return &TicketTypeResponse{Body: t}, nil
+}
+
 // TicketTypesResponse lists an event's ticket types.
 type TicketTypesResponse struct {
 	Body struct {

@@ -2,6 +2,7 @@ package event
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -186,4 +187,130 @@ func utcPtr(t *time.Time) *time.Time {
 	}
 	u := t.UTC().Truncate(time.Microsecond)
 	return &u
+}
+
+// TicketTypeUpdate changes a ticket type; absent fields stay as they are.
+// The currency cannot change: the event's ticket types and its orders share it.
+type TicketTypeUpdate struct {
+	Name                 *string    `json:"name,omitempty" minLength:"1" maxLength:"200"`
+	Price                *int64     `json:"price,omitempty" minimum:"0" maximum:"1000000000000" doc:"Minor units; held and paid orders keep the price they were made at."`
+	Quota                *int       `json:"quota,omitempty" minimum:"0" maximum:"10000000" doc:"Not below what is held and sold now."`
+	SalesStart           *time.Time `json:"sales_start,omitempty"`
+	SalesEnd             *time.Time `json:"sales_end,omitempty"`
+	RemoveSalesStart     bool       `json:"remove_sales_start,omitempty" doc:"On sale from publication again (sales_start must then be absent)."`
+	RemoveSalesEnd       bool       `json:"remove_sales_end,omitempty" doc:"On sale until sales close again (sales_end must then be absent)."`
+	Perks                *string    `json:"perks,omitempty" maxLength:"2000"`
+	RequiresVerification *bool      `json:"requires_verification,omitempty" doc:"For new orders; orders waiting for a decision keep waiting."`
+	MinPerOrder          *int       `json:"min_per_order,omitempty" minimum:"1" maximum:"100"`
+	MaxPerOrder          *int       `json:"max_per_order,omitempty" minimum:"1" maximum:"100"`
+}
+
+// PatchTicketType changes a ticket type of a draft, published or
+// sales-closed event. The quota may not drop below what is held and sold
+// right now (an expired hold counts as free), nor may the event's quotas
+// together exceed its capacity. Orders already made keep their prices.
+func (s *Service) PatchTicketType(ctx context.Context, ticketTypeID string, u TicketTypeUpdate) (*TicketType, error) {
+	var out *TicketType
+	err := s.write(ctx, func(tx *db.Tx) error {
+		var t TicketType
+		err := tx.Get(&t, `SELECT `+ticketTypeColumns+` FROM ticket_types WHERE tenant_id = @tenant AND id = ?`, ticketTypeID)
+		if fault.Is(err, fault.NotFound) {
+			return fault.New(fault.NotFound, "no ticket type %q", ticketTypeID)
+		}
+		if err != nil {
+			return err
+		}
+		// Holds of the event wait while the quota is checked against them
+		// (PostgreSQL; SQLite's single writer runs one write at a time).
+		if err := lockEvent(tx, t.EventID, true); err != nil {
+			return err
+		}
+		e, err := s.EventTx(tx, t.EventID)
+		if err != nil {
+			return err
+		}
+		if e.Status != StatusDraft && e.Status != StatusPublished && e.Status != StatusSalesClosed {
+			return fault.New(fault.InvalidTransition, "a %s event's ticket types can no longer be changed", e.Status)
+		}
+		in := TicketTypeInput{Name: t.Name, Price: t.Price, Currency: t.Currency, Quota: t.Quota, SalesStart: t.SalesStart, SalesEnd: t.SalesEnd,
+			Perks: t.Perks, RequiresVerification: t.RequiresVerification, MinPerOrder: t.MinPerOrder, MaxPerOrder: t.MaxPerOrder}
+		if u.Name != nil {
+			in.Name = *u.Name
+		}
+		if u.Price != nil {
+			in.Price = *u.Price
+		}
+		if u.Quota != nil {
+			in.Quota = *u.Quota
+		}
+		var c fault.Check
+		c.Add(u.RemoveSalesStart && u.SalesStart != nil, "remove_sales_start", "cannot be combined with sales_start")
+		c.Add(u.RemoveSalesEnd && u.SalesEnd != nil, "remove_sales_end", "cannot be combined with sales_end")
+		if err := c.Err(); err != nil {
+			return err
+		}
+		switch {
+		case u.SalesStart != nil:
+			in.SalesStart = u.SalesStart
+		case u.RemoveSalesStart:
+			in.SalesStart = nil
+		}
+		switch {
+		case u.SalesEnd != nil:
+			in.SalesEnd = u.SalesEnd
+		case u.RemoveSalesEnd:
+			in.SalesEnd = nil
+		}
+		if u.Perks != nil {
+			in.Perks = *u.Perks
+		}
+		if u.RequiresVerification != nil {
+			in.RequiresVerification = *u.RequiresVerification
+		}
+		if u.MinPerOrder != nil {
+			in.MinPerOrder = *u.MinPerOrder
+		}
+		if u.MaxPerOrder != nil {
+			in.MaxPerOrder = *u.MaxPerOrder
+		}
+		if err := in.Validate(); err != nil {
+			return err
+		}
+		now := s.now()
+		if in.Quota != t.Quota {
+			var others int
+			if err := tx.Get(&others, `SELECT COALESCE(SUM(quota), 0) FROM ticket_types WHERE tenant_id = @tenant AND event_id = ? AND id <> ?`, e.ID, t.ID); err != nil {
+				return err
+			}
+			if others+in.Quota > e.Capacity {
+				return fault.Field("quota", "the quotas of the event's ticket types would exceed its capacity")
+			}
+			taken, err := s.taken(tx, e.ID, now)
+			if err != nil {
+				return err
+			}
+			if used := taken.TicketTypes[t.ID]; in.Quota < used.Held+used.Sold {
+				return fault.Field("quota", fmt.Sprintf("must be at least what is held and sold now (%d)", used.Held+used.Sold))
+			}
+		}
+		t.Name, t.Price, t.Quota, t.SalesStart, t.SalesEnd = strings.TrimSpace(in.Name), in.Price, in.Quota, utcPtr(in.SalesStart), utcPtr(in.SalesEnd)
+		t.Perks, t.RequiresVerification, t.MinPerOrder, t.MaxPerOrder, t.UpdatedAt = strings.TrimSpace(in.Perks), in.RequiresVerification, in.MinPerOrder, in.MaxPerOrder, now
+		if err := tx.ExecOne(`UPDATE ticket_types SET name = ?, price = ?, quota = ?, sales_start = ?, sales_end = ?, perks = ?,
+			requires_verification = ?, min_per_order = ?, max_per_order = ?, updated_at = ? WHERE tenant_id = @tenant AND id = ?`,
+			t.Name, t.Price, t.Quota, t.SalesStart, t.SalesEnd, t.Perks, t.RequiresVerification, t.MinPerOrder, t.MaxPerOrder, t.UpdatedAt, t.ID); err != nil {
+			return err
+		}
+		taken, err := s.taken(tx, e.ID, now)
+		if err != nil {
+			return err
+		}
+		t.fill(taken.TicketTypes[t.ID])
+		out = &t
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	api.SetTarget(ctx, out.ID)
+	return out, nil
 }

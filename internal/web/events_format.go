@@ -48,6 +48,22 @@ func digitsOf(currency string) int {
 	return 2
 }
 
+// moneyInput writes an amount of minor units as it is typed in the ticket
+// type form: major units grouped by thousands, without a symbol
+// (moneyInput(99000, "KRW") is "99,000", (1250, "USD") "12.50").
+func moneyInput(minor int64, currency string) string {
+	d := digitsOf(currency)
+	pow := int64(1)
+	for range d {
+		pow *= 10
+	}
+	s := group(strconv.FormatInt(minor/pow, 10))
+	if d > 0 {
+		s += "." + fmt.Sprintf("%0*d", d, minor%pow)
+	}
+	return s
+}
+
 // formatMoney shows an amount of minor units in its currency, grouped by
 // thousands: formatMoney(99000, "KRW") is "₩99,000", (1250, "USD") "$12.50".
 func formatMoney(minor int64, currency string) string {

@@ -19,7 +19,7 @@ import (
 
 // eventPageNames are the group's templates.
 var eventPageNames = []string{
-	"events_list", "events_edit", "events_detail", "events_form",
+	"events_list", "events_edit", "events_detail", "events_form", "events_ticket_type",
 	"orders_list", "orders_attendees", "orders_customers", "orders_index", "orders_detail",
 	"events_messages", "events_template",
 	"public_event", "public_register", "public_order", "queue_wait",
@@ -114,6 +114,9 @@ type eventPage struct {
 	// "session" or "room", so its values are shown again.
 	Failed string
 }
+
+// Timezone is the event's time zone, in which the forms' times are typed.
+func (e *eventPage) Timezone() string { return e.Event.Timezone }
 
 // Transitions are the status buttons an event of this status offers.
 func (e *eventPage) Transitions() []string {
@@ -263,40 +266,7 @@ func (p *Pages) CreateTicketType(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		f := v.r.PostForm
-		form := map[string]string{}
-		for _, k := range []string{"name", "price", "currency", "quota", "sales_start", "sales_end", "perks", "min_per_order", "max_per_order", "requires_verification"} {
-			form["tt."+k] = strings.TrimSpace(f.Get(k))
-		}
-		var chk formCheck
-		in := event.TicketTypeInput{Name: form["tt.name"], Currency: form["tt.currency"], Perks: form["tt.perks"],
-			RequiresVerification: form["tt.requires_verification"] != ""}
-		chk.add(in.Name == "" || tooLong(in.Name, 200), "name")
-		var ok bool
-		in.Price, ok = parseMoney(form["tt.price"], in.Currency)
-		chk.add(!ok, "price")
-		in.Quota, ok = atoi(form["tt.quota"])
-		chk.add(!ok || in.Quota < 0, "quota")
-		chk.add(tooLong(in.Perks, 2000), "perks")
-		if s := form["tt.sales_start"]; s != "" {
-			t, ok := parseLocal(s, e.Timezone)
-			chk.add(!ok, "sales_start")
-			in.SalesStart = &t
-		}
-		if s := form["tt.sales_end"]; s != "" {
-			t, ok := parseLocal(s, e.Timezone)
-			chk.add(!ok, "sales_end")
-			in.SalesEnd = &t
-		}
-		if s := form["tt.min_per_order"]; s != "" {
-			in.MinPerOrder, ok = atoi(s)
-			chk.add(!ok, "min_per_order")
-		}
-		if s := form["tt.max_per_order"]; s != "" {
-			in.MaxPerOrder, ok = atoi(s)
-			chk.add(!ok, "max_per_order")
-		}
-		err = chk.err()
+		form, in, err := ticketTypeFormValues(v, e)
 		if err == nil {
 			_, err = p.deps.Events.CreateTicketType(v.ctx(), id, in)
 		}
@@ -304,6 +274,135 @@ func (p *Pages) CreateTicketType(w http.ResponseWriter, r *http.Request) {
 			return p.failOn(v, id, "ticket_type", form, err)
 		}
 		http.Redirect(v.w, v.r, "/app/events/"+id+"?done=ticket_type_created#ticket-types", http.StatusSeeOther)
+		return nil
+	})
+}
+
+// ticketTypeFormValues reads the ticket type form: the price in major units
+// of its currency, the sale window in the event's time zone.
+func ticketTypeFormValues(v *visit, e *event.Event) (map[string]string, event.TicketTypeInput, error) {
+	f := v.r.PostForm
+	form := map[string]string{}
+	for _, k := range []string{"name", "price", "currency", "quota", "sales_start", "sales_end", "perks", "min_per_order", "max_per_order", "requires_verification"} {
+		form["tt."+k] = strings.TrimSpace(f.Get(k))
+	}
+	var chk formCheck
+	in := event.TicketTypeInput{Name: form["tt.name"], Currency: form["tt.currency"], Perks: form["tt.perks"],
+		RequiresVerification: form["tt.requires_verification"] != ""}
+	chk.add(in.Name == "" || tooLong(in.Name, 200), "name")
+	var ok bool
+	in.Price, ok = parseMoney(form["tt.price"], in.Currency)
+	chk.add(!ok, "price")
+	in.Quota, ok = atoi(form["tt.quota"])
+	chk.add(!ok || in.Quota < 0, "quota")
+	chk.add(tooLong(in.Perks, 2000), "perks")
+	if s := form["tt.sales_start"]; s != "" {
+		t, ok := parseLocal(s, e.Timezone)
+		chk.add(!ok, "sales_start")
+		in.SalesStart = &t
+	}
+	if s := form["tt.sales_end"]; s != "" {
+		t, ok := parseLocal(s, e.Timezone)
+		chk.add(!ok, "sales_end")
+		in.SalesEnd = &t
+	}
+	if s := form["tt.min_per_order"]; s != "" {
+		in.MinPerOrder, ok = atoi(s)
+		chk.add(!ok, "min_per_order")
+	}
+	if s := form["tt.max_per_order"]; s != "" {
+		in.MaxPerOrder, ok = atoi(s)
+		chk.add(!ok, "max_per_order")
+	}
+	return form, in, chk.err()
+}
+
+// ticketTypePage is the content of the page that changes a ticket type.
+type ticketTypePage struct {
+	Event *event.Event
+	Type  *event.TicketType
+	// Currencies is empty: a ticket type keeps its currency.
+	Currencies []string
+}
+
+// Timezone is the event's time zone, in which the form's times are typed.
+func (t *ticketTypePage) Timezone() string { return t.Event.Timezone }
+
+// ticketTypeView loads the page of one of an event's ticket types.
+func (p *Pages) ticketTypeView(v *visit, eventID, typeID string) (*view, error) {
+	e, err := p.deps.Events.Get(v.ctx(), eventID)
+	if err != nil {
+		return nil, err
+	}
+	types, err := p.deps.Events.ListTicketTypes(v.ctx(), eventID)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(types, func(t event.TicketType) bool { return t.ID == typeID })
+	if i < 0 {
+		return nil, fault.New(fault.NotFound, "no ticket type %q", typeID)
+	}
+	t := &types[i]
+	form := map[string]string{"tt.name": t.Name, "tt.price": moneyInput(t.Price, t.Currency),
+		"tt.currency": t.Currency, "tt.quota": itoa(t.Quota), "tt.perks": t.Perks,
+		"tt.min_per_order": itoa(t.MinPerOrder), "tt.max_per_order": itoa(t.MaxPerOrder)}
+	if t.SalesStart != nil {
+		form["tt.sales_start"] = inZoneInput(*t.SalesStart, e.Timezone)
+	}
+	if t.SalesEnd != nil {
+		form["tt.sales_end"] = inZoneInput(*t.SalesEnd, e.Timezone)
+	}
+	if t.RequiresVerification {
+		form["tt.requires_verification"] = "1"
+	}
+	return &view{Title: "tt.edit.title", Nav: "events", Form: form, Path: "/app/events/" + eventID + "/ticket-types/" + typeID,
+		Data: &ticketTypePage{Event: e, Type: t}}, nil
+}
+
+// EditTicketType shows the form that changes a ticket type.
+func (p *Pages) EditTicketType(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, writer, func(v *visit) error {
+		vw, err := p.ticketTypeView(v, v.r.PathValue("event_id"), v.r.PathValue("ticket_type_id"))
+		if err != nil {
+			return err
+		}
+		return p.render(v, http.StatusOK, "events_ticket_type", vw)
+	})
+}
+
+// UpdateTicketType changes a ticket type: its name, price (for new orders),
+// quota (not below what is held and sold), sale window, limits and perks.
+// An emptied sale-window field removes that end of the window.
+func (p *Pages) UpdateTicketType(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, writer, func(v *visit) error {
+		eventID, typeID := v.r.PathValue("event_id"), v.r.PathValue("ticket_type_id")
+		vw, err := p.ticketTypeView(v, eventID, typeID)
+		if err != nil {
+			return err
+		}
+		d := vw.Data.(*ticketTypePage)
+		v.r.PostForm.Set("currency", d.Type.Currency)
+		form, in, err := ticketTypeFormValues(v, d.Event)
+		if err == nil {
+			u := event.TicketTypeUpdate{Name: &in.Name, Price: &in.Price, Quota: &in.Quota, Perks: &in.Perks,
+				RequiresVerification: &in.RequiresVerification, SalesStart: in.SalesStart, SalesEnd: in.SalesEnd,
+				RemoveSalesStart: in.SalesStart == nil, RemoveSalesEnd: in.SalesEnd == nil}
+			if in.MinPerOrder > 0 {
+				u.MinPerOrder = &in.MinPerOrder
+			}
+			if in.MaxPerOrder > 0 {
+				u.MaxPerOrder = &in.MaxPerOrder
+			}
+			_, err = p.deps.Events.PatchTicketType(v.ctx(), typeID, u)
+		}
+		if err != nil {
+			if fault.Is(err, fault.NotFound) {
+				return err
+			}
+			vw.Form = form
+			return p.formFailed(v, "events_ticket_type", vw, scoped(err, "ticket_type."))
+		}
+		http.Redirect(v.w, v.r, "/app/events/"+eventID+"?done=ticket_type_saved#ticket-types", http.StatusSeeOther)
 		return nil
 	})
 }
@@ -382,7 +481,7 @@ var eventNotices = map[string]string{
 	"event_created": "notice.event_created", "event_saved": "notice.event_saved",
 	"event_publish": "notice.event_publish", "event_close_sales": "notice.event_close_sales",
 	"event_reopen_sales": "notice.event_reopen_sales", "event_finish": "notice.event_finish",
-	"event_cancel": "notice.event_cancel", "ticket_type_created": "notice.ticket_type_created",
+	"event_cancel": "notice.event_cancel", "ticket_type_created": "notice.ticket_type_created", "ticket_type_saved": "notice.ticket_type_saved",
 	"session_created": "notice.session_created", "room_saved": "notice.room_saved",
 	"form_saved": "notice.form_saved", "template_saved": "notice.template_saved",
 	"customer_created": "notice.customer_created", "charged": "notice.charged",
