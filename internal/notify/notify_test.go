@@ -147,6 +147,19 @@ func emit(t *testing.T, conn *db.DB, kind, subject string, payload any, at time.
 	}
 }
 
+// pendingJobs counts the test tenant's pending jobs of a kind.
+func pendingJobs(t *testing.T, conn *db.DB, kind string) int {
+	t.Helper()
+	var n int
+	err := conn.Read(db.WithTenant(context.Background(), tenantID), func(tx *db.Tx) error {
+		return tx.Get(&n, `SELECT COUNT(*) FROM jobs WHERE tenant_id = @tenant AND kind = ? AND status = 'pending'`, kind)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func paidOrder(orderID string, start time.Time, locale string) map[string]any {
 	return map[string]any{
 		"order_id": orderID,
@@ -409,16 +422,7 @@ func TestEventsAppliedInlineAndThroughJobs(t *testing.T) {
 		if _, err := node.dispatch.DispatchOnce(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		count := func(kind string) int {
-			var n int
-			err := conn.Read(ctx, func(tx *db.Tx) error {
-				return tx.Get(&n, `SELECT COUNT(*) FROM jobs WHERE tenant_id = @tenant AND kind = ? AND status = 'pending'`, kind)
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
+		count := func(kind string) int { return pendingJobs(t, conn, kind) }
 		if n, many := count("notify.send"), count("notify.send-many"); n != 0 || many != 1 {
 			t.Errorf("%d send and %d send-many jobs after dispatch, want 0 and 1", n, many)
 		}
@@ -522,17 +526,7 @@ func TestConfirmationsShareOneJob(t *testing.T) {
 		if _, err := node.dispatch.DispatchOnce(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		pending := func(kind string) int {
-			var n int
-			err := conn.Read(ctx, func(tx *db.Tx) error {
-				return tx.Get(&n, `SELECT COUNT(*) FROM jobs WHERE tenant_id = @tenant AND kind = ? AND status = 'pending'`, kind)
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-		if many, one := pending("notify.send-many"), pending("notify.send"); many != 1 || one != 0 {
+		if many, one := pendingJobs(t, conn, "notify.send-many"), pendingJobs(t, conn, "notify.send"); many != 1 || one != 0 {
 			t.Fatalf("%d send-many and %d send jobs for five orders, want 1 and 0", many, one)
 		}
 		statuses := func() map[string]string {

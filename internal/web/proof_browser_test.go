@@ -6,7 +6,6 @@ import (
 	"image/png"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,22 +23,8 @@ func TestBrowserProofShrinksLargePhotos(t *testing.T) {
 	tab := headless(t)
 	console := watchConsole(tab)
 
-	org := newBrowser(t, srv)
-	org.lang = "en"
-	id := organizerEvent(t, org)
-	if p := org.submit("/app/events/"+id, "/app/events/"+id+"/ticket-types", url.Values{"name": {"Student"}, "price": {"9,000"},
-		"currency": {"KRW"}, "quota": {"50"}, "min_per_order": {"1"}, "max_per_order": {"1"}, "requires_verification": {"1"}}); p.status != http.StatusSeeOther {
-		t.Fatalf("add student type: %d\n%s", p.status, p.body)
-	}
-	buyer := newBrowser(t, srv)
-	types := ttRE.FindAllStringSubmatch(buyer.get("/e/"+id+"/register").body, -1)
-	p := buyer.submit("/e/"+id+"/register", "/e/"+id+"/register", url.Values{"name": {"Han Student"}, "email": {"han@example.com"},
-		"phone": {"010-1234-5678"}, "qty_" + types[len(types)-1][1]: {"1"}})
-	m := orderLinkRE.FindStringSubmatch(p.location())
-	if m == nil {
-		t.Fatalf("register: %d to %q", p.status, p.location())
-	}
-	oid := m[1]
+	org, _, link := studentOrder(t, srv)
+	oid := orderLinkRE.FindStringSubmatch(link)[1]
 
 	// A 3000×2000 photo-like picture (a gradient with grain): several
 	// megabytes as a PNG, far over the server's 1 MB.
@@ -66,7 +51,7 @@ func TestBrowserProofShrinksLargePhotos(t *testing.T) {
 
 	step(t, tab, "phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	step(t, tab, "open my order",
-		chromedp.Navigate(srv.URL+p.location()),
+		chromedp.Navigate(srv.URL+link),
 		chromedp.WaitVisible(chromedp.ID("proof-file")),
 		chromedp.SetUploadFiles(chromedp.ID("proof-file"), []string{file}),
 		follow(chromedp.ID("proof-submit")),

@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/textproto"
 	"net/url"
 	"strings"
@@ -40,19 +41,19 @@ func (b *browser) postFile(path string, fields url.Values, name, contentType str
 	return b.do(req)
 }
 
-// A student buyer sends the proof from "my tickets"; the organizer sees it on
-// the order's page and opens it. Wrong files and forged posts change nothing.
-func TestProofPages(t *testing.T) {
-	t.Parallel()
-	srv := server(t)
-	org := newBrowser(t, srv)
+// studentOrder makes an event with a ticket type that requires
+// verification, and a buyer's order of it; it returns the organizer's and
+// the buyer's browsers (in English) and the link to the buyer's order.
+func studentOrder(t *testing.T, srv *httptest.Server) (org, buyer *browser, link string) {
+	t.Helper()
+	org = newBrowser(t, srv)
 	org.lang = "en"
 	id := organizerEvent(t, org)
 	if p := org.submit("/app/events/"+id, "/app/events/"+id+"/ticket-types", url.Values{"name": {"Student"}, "price": {"9,000"},
 		"currency": {"KRW"}, "quota": {"50"}, "min_per_order": {"1"}, "max_per_order": {"1"}, "requires_verification": {"1"}}); p.status != http.StatusSeeOther {
 		t.Fatalf("add student type: %d\n%s", p.status, p.body)
 	}
-	buyer := newBrowser(t, srv)
+	buyer = newBrowser(t, srv)
 	buyer.lang = "en"
 	types := ttRE.FindAllStringSubmatch(buyer.get("/e/"+id+"/register").body, -1)
 	if len(types) != 2 {
@@ -60,13 +61,22 @@ func TestProofPages(t *testing.T) {
 	}
 	p := buyer.submit("/e/"+id+"/register", "/e/"+id+"/register", url.Values{"name": {"Han Student"}, "email": {"han@example.com"},
 		"phone": {"010-1234-5678"}, "qty_" + types[1][1]: {"1"}})
-	m := orderLinkRE.FindStringSubmatch(p.location())
-	if m == nil {
+	if orderLinkRE.FindStringSubmatch(p.location()) == nil {
 		t.Fatalf("register: %d to %q", p.status, p.location())
 	}
-	oid, key, mine := m[1], m[2], p.location()
+	return org, buyer, p.location()
+}
 
-	p = buyer.get(mine)
+// A student buyer sends the proof from "my tickets"; the organizer sees it on
+// the order's page and opens it. Wrong files and forged posts change nothing.
+func TestProofPages(t *testing.T) {
+	t.Parallel()
+	srv := server(t)
+	org, buyer, mine := studentOrder(t, srv)
+	m := orderLinkRE.FindStringSubmatch(mine)
+	oid, key := m[1], m[2]
+
+	p := buyer.get(mine)
 	if !strings.Contains(p.body, `enctype="multipart/form-data"`) || !strings.Contains(p.body, `id="proof-file"`) || !strings.Contains(p.text(), "Please send your proof") {
 		t.Fatalf("pending order page has no upload form:\n%s", p.body)
 	}

@@ -302,19 +302,29 @@ func (p *Pages) UploadProof(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if err != nil {
-			if fault.Is(err, fault.NotFound) {
-				return err
-			}
-			vw, verr := p.orderView(v, id, key)
-			if verr != nil {
-				return verr
-			}
-			vw.ErrField = "proof"
-			return p.formFailed(v, "public_order", vw, err)
+			return p.publicOrderFailed(v, id, key, "proof", err, nil)
 		}
 		http.Redirect(v.w, v.r, orderURL(id, key), http.StatusSeeOther)
 		return nil
 	})
+}
+
+// publicOrderFailed shows the buyer's order page again with err on one of its forms'
+// fields, and the values typed in form; a missing order (or a wrong key) is
+// the not-found page.
+func (p *Pages) publicOrderFailed(v *visit, id, key, field string, err error, form map[string]string) error {
+	if fault.Is(err, fault.NotFound) {
+		return err
+	}
+	vw, verr := p.orderView(v, id, key)
+	if verr != nil {
+		return verr
+	}
+	for k, val := range form {
+		vw.Form[k] = val
+	}
+	vw.ErrField = field
+	return p.formFailed(v, "public_order", vw, err)
 }
 
 // readPart reads an uploaded file of at most max bytes; a larger one is
@@ -352,16 +362,7 @@ func (p *Pages) PayOrder(w http.ResponseWriter, r *http.Request) {
 			_, err = p.deps.Orders.PayPublic(v.ctx(), id, key, email, code)
 		}
 		if err != nil {
-			if fault.Is(err, fault.NotFound) {
-				return err
-			}
-			vw, verr := p.orderView(v, id, key)
-			if verr != nil {
-				return verr
-			}
-			vw.Form["email"] = email
-			vw.ErrField = "wallet_code"
-			return p.formFailed(v, "public_order", vw, err)
+			return p.publicOrderFailed(v, id, key, "wallet_code", err, map[string]string{"email": email})
 		}
 		http.Redirect(v.w, v.r, orderURL(id, key), http.StatusSeeOther)
 		return nil
