@@ -147,6 +147,23 @@ func emit(t *testing.T, conn *db.DB, kind, subject string, payload any, at time.
 	}
 }
 
+// oneByOne queues an order.created event on the outbox's job path (one job
+// for the one event), as a replayed dead letter or an older version's
+// dispatcher leaves it.
+func oneByOne(t *testing.T, conn *db.DB, eventID, orderID string, payload any, at time.Time) {
+	t.Helper()
+	raw, err := json.Marshal(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = conn.Write(db.WithTenant(context.Background(), tenantID), func(tx *db.Tx) error {
+		return outbox.Retry(tx, "notify", outbox.Event{ID: eventID, TenantID: tenantID, Kind: "order.created", Subject: orderID, Payload: raw, CreatedAt: at})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // pendingJobs counts the test tenant's pending jobs of a kind.
 func pendingJobs(t *testing.T, conn *db.DB, kind string) int {
 	t.Helper()
@@ -399,18 +416,7 @@ func TestEventsAppliedInlineAndThroughJobs(t *testing.T) {
 		ctx := db.WithTenant(context.Background(), tenantID)
 
 		// An outbox job for ord_old, as the job-per-event dispatcher left it.
-		raw, err := json.Marshal(paidOrder("ord_old", start, "en"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = conn.Write(ctx, func(tx *db.Tx) error {
-			e := outbox.Event{ID: "oev_old", TenantID: tenantID, Kind: "order.created", Subject: "ord_old", Payload: raw, CreatedAt: now}
-			_, _, err := job.Enqueue(tx, "outbox:notify", e, job.Opts{DedupeKey: "outbox:notify:" + e.ID})
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		oneByOne(t, conn, "oev_old", "ord_old", paidOrder("ord_old", start, "en"), now)
 		emit(t, conn, "order.created", "ord_3", paidOrder("ord_3", start, "en"), now)
 		emit(t, conn, "order.created", "ord_bad", map[string]any{"order_id": ""}, now)
 		emit(t, conn, "order.created", "ord_4", paidOrder("ord_4", start, "en"), now)
@@ -568,18 +574,7 @@ func TestConfirmationsShareOneJob(t *testing.T) {
 			t.Fatalf("%d mails after the retry, want 5", box.total())
 		}
 
-		raw, err := json.Marshal(paidOrder("ord_b2", now.Add(240*time.Hour), "en"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = conn.Write(ctx, func(tx *db.Tx) error {
-			e := outbox.Event{ID: "oev_replay", TenantID: tenantID, Kind: "order.created", Subject: "ord_b2", Payload: raw, CreatedAt: now}
-			_, _, err := job.Enqueue(tx, "outbox:notify", e, job.Opts{DedupeKey: "outbox:notify:" + e.ID})
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		oneByOne(t, conn, "oev_replay", "ord_b2", paidOrder("ord_b2", now.Add(240*time.Hour), "en"), now)
 		node.step(t)
 		node.step(t)
 		if box.total() != 5 || box.count("ord_b2") > 1 {
