@@ -19,19 +19,18 @@ import (
 	"github.com/johnfercher/maroto/v2/pkg/props"
 
 	"github.com/usher-events/usher/internal/campaign"
+	"github.com/usher-events/usher/internal/font"
 )
 
 // pdfFont is the family the Korean font is registered under in the PDF.
 const pdfFont = "nanum"
 
 // PDF renders the report as an A4 PDF with the totals, the charts and the
-// tables, all text in the Korean font (ttf, e.g. NanumGothic).
-func PDF(st *campaign.Stats, ttf []byte, at time.Time) ([]byte, error) {
-	// The same face serves as bold: fonts-nanum's bold is a separate file,
-	// and a missing style would fall back to a font without Hangul.
+// tables, all text in the Korean font's faces.
+func PDF(st *campaign.Stats, faces *font.Faces, at time.Time) ([]byte, error) {
 	fonts, err := fontrepository.New().
-		AddUTF8FontFromBytes(pdfFont, fontstyle.Normal, ttf).
-		AddUTF8FontFromBytes(pdfFont, fontstyle.Bold, ttf).
+		AddUTF8FontFromBytes(pdfFont, fontstyle.Normal, faces.Regular).
+		AddUTF8FontFromBytes(pdfFont, fontstyle.Bold, faces.Bold).
 		Load()
 	if err != nil {
 		return nil, fmt.Errorf("pdf font: %w", err)

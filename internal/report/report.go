@@ -9,7 +9,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -18,10 +17,8 @@ import (
 
 	"github.com/usher-events/usher/internal/campaign"
 	"github.com/usher-events/usher/internal/fault"
+	"github.com/usher-events/usher/internal/font"
 )
-
-// DefaultFontPath is where Debian's fonts-nanum package puts NanumGothic.
-const DefaultFontPath = "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"
 
 // Source gives the aggregates of a campaign; the campaign service is one.
 type Source interface {
@@ -30,7 +27,7 @@ type Source interface {
 
 // Config tunes the reports.
 type Config struct {
-	// FontPath is a TrueType font with Hangul (default DefaultFontPath).
+	// FontPath is a TrueType font with Hangul; empty searches font.SearchPath.
 	FontPath string
 	// Location dates the file names and the PDF (default Asia/Seoul).
 	Location *time.Location
@@ -42,15 +39,13 @@ type Service struct {
 	cfg Config
 	now func() time.Time
 
-	fontOnce sync.Mutex
-	font     []byte
+	fonts     *font.Korean
+	chartMu   sync.Mutex
+	chartFont bool // the font is installed for charts
 }
 
 // NewService returns the report service.
 func NewService(src Source, now func() time.Time, cfg Config) *Service {
-	if cfg.FontPath == "" {
-		cfg.FontPath = DefaultFontPath
-	}
 	if cfg.Location == nil {
 		loc, err := time.LoadLocation("Asia/Seoul")
 		if err != nil {
@@ -58,27 +53,26 @@ func NewService(src Source, now func() time.Time, cfg Config) *Service {
 		}
 		cfg.Location = loc
 	}
-	return &Service{src: src, cfg: cfg, now: now}
+	return &Service{src: src, cfg: cfg, now: now, fonts: font.NewKorean(cfg.FontPath)}
 }
 
-// loadFont reads the Korean font once it is first needed, so the server
-// starts (and serves JSON, CSV and XLSX) on a machine without it.
-func (s *Service) loadFont() ([]byte, error) {
-	s.fontOnce.Lock()
-	defer s.fontOnce.Unlock()
-	if s.font != nil {
-		return s.font, nil
-	}
-	b, err := os.ReadFile(s.cfg.FontPath)
+// loadFont loads the Korean font once it is first needed, so the server
+// starts (and serves JSON, CSV and XLSX) on a machine without it, and
+// installs it for charts.
+func (s *Service) loadFont() (*font.Faces, error) {
+	f, err := s.fonts.Load()
 	if err != nil {
-		return nil, fault.Wrap(err, fault.FontUnavailable,
-			"the Korean font %s is missing: install the Debian package fonts-nanum (apt-get install fonts-nanum) or configure another NanumGothic.ttf path", s.cfg.FontPath)
+		return nil, err
 	}
-	if err := installChartFont(b); err != nil {
-		return nil, fault.Wrap(err, fault.FontUnavailable, "the font %s cannot be used for charts; install the Debian package fonts-nanum", s.cfg.FontPath)
+	s.chartMu.Lock()
+	defer s.chartMu.Unlock()
+	if !s.chartFont {
+		if err := installChartFont(f.Regular); err != nil {
+			return nil, fault.Wrap(err, fault.FontUnavailable, "the font %s cannot be used for charts; install the Debian package fonts-nanum", f.Path)
+		}
+		s.chartFont = true
 	}
-	s.font = b
-	return b, nil
+	return f, nil
 }
 
 // Stats returns the aggregates of a campaign.
@@ -111,11 +105,11 @@ func (s *Service) Render(ctx context.Context, campaignID, format string) (*File,
 		b, err := XLSX(st)
 		return &File{Name: base + ".xlsx", ContentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Body: b}, err
 	case "pdf":
-		font, err := s.loadFont()
+		faces, err := s.loadFont()
 		if err != nil {
 			return nil, err
 		}
-		b, err := PDF(st, font, s.now().In(s.cfg.Location))
+		b, err := PDF(st, faces, s.now().In(s.cfg.Location))
 		return &File{Name: base + ".pdf", ContentType: "application/pdf", Body: b}, err
 	}
 	return nil, fault.Field("format", "must be one of json, csv, xlsx, pdf")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/usher-events/usher/internal/campaign"
 	"github.com/usher-events/usher/internal/fault"
+	"github.com/usher-events/usher/internal/font"
 	"github.com/usher-events/usher/internal/report"
 )
 
@@ -31,7 +32,7 @@ func sample() *campaign.Stats {
 }
 
 func TestRenderFormats(t *testing.T) {
-	if _, err := os.Stat(report.DefaultFontPath); err != nil {
+	if _, err := font.NewKorean("").Load(); err != nil {
 		t.Skip("fonts-nanum is not installed")
 	}
 	now := time.Date(2027, 5, 2, 15, 30, 0, 0, time.UTC) // 2027-05-03 in Seoul

@@ -2,11 +2,7 @@ package ticket
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/johnfercher/maroto/v2"
@@ -23,82 +19,18 @@ import (
 	"github.com/johnfercher/maroto/v2/pkg/fontrepository"
 	"github.com/johnfercher/maroto/v2/pkg/props"
 
-	"github.com/usher-events/usher/internal/fault"
+	"github.com/usher-events/usher/internal/font"
 )
-
-// fontSearchPath lists where NanumGothic.ttf is looked for when no path is
-// configured: Debian and Ubuntu's fonts-nanum first, then other layouts.
-var fontSearchPath = []string{
-	"/usr/share/fonts/truetype/nanum/NanumGothic.ttf",
-	"/usr/share/fonts/nanum/NanumGothic.ttf",
-	"/usr/share/fonts/TTF/NanumGothic.ttf",
-	"/usr/local/share/fonts/NanumGothic.ttf",
-	"/Library/Fonts/NanumGothic.ttf",
-}
 
 // fontFamily is the name the PDF uses for the Korean font.
 const fontFamily = "nanumgothic"
-
-// fontCache loads the Korean font once; a failure is not cached, so
-// installing fonts-nanum fixes a running server.
-type fontCache struct {
-	path  string
-	mu    sync.Mutex
-	fonts []fontFile
-}
-
-type fontFile struct {
-	style fontstyle.Type
-	data  []byte
-}
-
-// errNoFont is the cause behind fault.FontUnavailable.
-var errNoFont = errors.New("NanumGothic.ttf not found")
-
-func (c *fontCache) load() ([]fontFile, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.fonts != nil {
-		return c.fonts, nil
-	}
-	paths := fontSearchPath
-	if c.path != "" {
-		paths = []string{c.path}
-	}
-	var regular []byte
-	var found string
-	var lastErr error = errNoFont
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		regular, found = b, p
-		break
-	}
-	if regular == nil {
-		return nil, fault.Wrap(lastErr, fault.FontUnavailable,
-			"PDF tickets need the Korean font NanumGothic.ttf, which is missing on the server: install the fonts-nanum package (apt-get install fonts-nanum) or configure its path")
-	}
-	fonts := []fontFile{{fontstyle.Normal, regular}}
-	// The bold face sits beside the regular one in fonts-nanum; without it,
-	// bold text falls back to the regular face.
-	bold, err := os.ReadFile(filepath.Join(filepath.Dir(found), "NanumGothicBold.ttf"))
-	if err != nil {
-		bold = regular
-	}
-	fonts = append(fonts, fontFile{fontstyle.Bold, bold})
-	c.fonts = fonts
-	return fonts, nil
-}
 
 // PDF returns a ticket of the tenant of ctx as a one-page PDF: event, date
 // and time in the event's time zone, venue, attendee, ticket type, seat and
 // the QR. A revoked ticket still renders, under a red "revoked" banner, so
 // that the holder learns why the gate will refuse it.
 func (s *Service) PDF(ctx context.Context, ticketID string) ([]byte, error) {
-	fonts, err := s.fonts.load()
+	fonts, err := s.fonts.Load()
 	if err != nil {
 		return nil, err
 	}
@@ -119,12 +51,11 @@ var (
 	white = &props.Color{Red: 255, Green: 255, Blue: 255}
 )
 
-func renderPDF(fonts []fontFile, t *Ticket, ev EventInfo, qrPNG []byte, now time.Time) ([]byte, error) {
-	repo := fontrepository.New()
-	for _, f := range fonts {
-		repo = repo.AddUTF8FontFromBytes(fontFamily, f.style, f.data)
-	}
-	custom, err := repo.Load()
+func renderPDF(fonts *font.Faces, t *Ticket, ev EventInfo, qrPNG []byte, now time.Time) ([]byte, error) {
+	custom, err := fontrepository.New().
+		AddUTF8FontFromBytes(fontFamily, fontstyle.Normal, fonts.Regular).
+		AddUTF8FontFromBytes(fontFamily, fontstyle.Bold, fonts.Bold).
+		Load()
 	if err != nil {
 		return nil, fmt.Errorf("ticket pdf: load font: %w", err)
 	}

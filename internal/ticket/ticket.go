@@ -12,6 +12,7 @@ import (
 
 	"github.com/usher-events/usher/internal/db"
 	"github.com/usher-events/usher/internal/fault"
+	"github.com/usher-events/usher/internal/font"
 	"github.com/usher-events/usher/internal/id"
 	"github.com/usher-events/usher/internal/outbox"
 )
@@ -104,7 +105,7 @@ type Service struct {
 	events Catalog
 	now    func() time.Time
 	log    *slog.Logger
-	fonts  fontCache
+	fonts  *font.Korean
 }
 
 // NewService returns the ticket service.
@@ -118,7 +119,7 @@ func NewService(cfg Config, conn *db.DB, events Catalog, now func() time.Time, l
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, db: conn, events: events, now: now, log: log, fonts: fontCache{path: cfg.FontPath}}
+	return &Service{cfg: cfg, db: conn, events: events, now: now, log: log, fonts: font.NewKorean(cfg.FontPath)}
 }
 
 // Issue makes one ticket per item inside the caller's transaction, which is
