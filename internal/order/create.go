@@ -120,7 +120,7 @@ func (s *Service) Create(ctx context.Context, eventID string, in CreateInput) (*
 		}
 	}
 	if in.BestAvailable != nil {
-		return s.createBest(ctx, eventID, in)
+		return s.createBest(ctx, eventID, in, nil)
 	}
 	out, err := s.write(ctx, eventID, in, nil)
 	if err != nil {
@@ -133,7 +133,7 @@ func (s *Service) Create(ctx context.Context, eventID string, in CreateInput) (*
 // createBest picks the best adjacent seats from this node's snapshot and
 // holds them. When someone else got one of them first, it picks again from
 // a fresh read, a few times, before answering seat_unavailable.
-func (s *Service) createBest(ctx context.Context, eventID string, in CreateInput) (*Order, error) {
+func (s *Service) createBest(ctx context.Context, eventID string, in CreateInput, also func(*db.Tx, *Order) error) (*Order, error) {
 	if s.seats == nil {
 		return nil, fault.New(fault.Unavailable, "seat maps are not configured")
 	}
@@ -157,7 +157,7 @@ func (s *Service) createBest(ctx context.Context, eventID string, in CreateInput
 			try.SeatIDs[i] = st.ID
 		}
 		var out *Order
-		out, err = s.write(ctx, eventID, try, nil)
+		out, err = s.write(ctx, eventID, try, also)
 		if err == nil {
 			api.SetTarget(ctx, out.ID)
 			return out, nil

@@ -29,7 +29,12 @@ const accessKeyBytes = 16
 // without a customer (the wallet is named when paying).
 type PublicCreateInput struct {
 	Buyer      Buyer           `json:"buyer"`
-	Items      []ItemInput     `json:"items" minItems:"1" maxItems:"20"`
+	Items      []ItemInput     `json:"items,omitempty" maxItems:"20" doc:"Quantities of ticket types; needed unless seat_ids or best_available names seats."`
+	// SeatIDs are seats to hold, all of them or none; each is one ticket of
+	// the seat's ticket type.
+	SeatIDs []string `json:"seat_ids,omitempty" maxItems:"20"`
+	// BestAvailable asks the server to pick the best adjacent seats.
+	BestAvailable *BestAvailableInput `json:"best_available,omitempty"`
 	Answers    map[string]any  `json:"answers,omitempty"`
 	Sessions   []string        `json:"sessions,omitempty" maxItems:"50"`
 	Consents   map[string]bool `json:"consents,omitempty"`
@@ -65,12 +70,20 @@ func (s *Service) CreatePublic(ctx context.Context, eventID string, in PublicCre
 		}
 	}
 	key := "oak_" + id.Secret(accessKeyBytes)
-	out, err := s.write(ctx, eventID, CreateInput{
+	create := CreateInput{
 		Buyer: in.Buyer, Items: in.Items, Answers: in.Answers, Sessions: in.Sessions,
 		Consents: in.Consents, Locale: in.Locale, QueueToken: in.QueueToken,
-	}, func(tx *db.Tx, o *Order) error {
+		SeatIDs: in.SeatIDs, BestAvailable: in.BestAvailable,
+	}
+	withKey := func(tx *db.Tx, o *Order) error {
 		return tx.ExecOne(`UPDATE orders SET access_hash = ? WHERE id = ? AND tenant_id = @tenant`, hashKey(key), o.ID)
-	})
+	}
+	var out *Order
+	if in.BestAvailable != nil {
+		out, err = s.createBest(ctx, eventID, create, withKey)
+	} else {
+		out, err = s.write(ctx, eventID, create, withKey)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,56 @@
+package app_test
+
+import (
+	"testing"
+
+	"github.com/usher-events/usher/internal/db"
+	"github.com/usher-events/usher/internal/db/dbtest"
+)
+
+// A public buyer holds chosen seats, or the best adjacent ones, with a
+// public order; a seat someone else holds is seat_unavailable; the order's
+// key opens it as for any public order.
+func TestPublicSeatOrders(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		b := setup(t, d)
+		tok := b.signup("Public Seats", "owner@public-seats.example").Access
+		ev := b.do("POST", "/v1/events", tok, validEvent("Seated Recital"))
+		b.want(ev, 201, "")
+		eid := ev.str("id")
+		tt := b.do("POST", "/v1/events/"+eid+"/ticket-types", tok, map[string]any{"name": "R", "price": 3000, "currency": "KRW", "quota": 10})
+		b.want(tt, 201, "")
+		var seats []any
+		for n := 1; n <= 4; n++ {
+			seats = append(seats, map[string]any{"section": "Floor", "row": "A", "number": n, "ticket_type_id": tt.str("id")})
+		}
+		b.want(b.do("POST", "/v1/events/"+eid+"/seats", tok, map[string]any{"seats": seats}), 201, "")
+		b.want(b.do("POST", "/v1/events/"+eid+"/publish", tok, nil), 200, "")
+		list := b.do("GET", "/v1/public/events/"+eid+"/seats", "", nil)
+		b.want(list, 200, "")
+		ids := []string{}
+		for _, s := range list.Body["data"].([]any) {
+			ids = append(ids, s.(map[string]any)["id"].(string))
+		}
+		buyer := map[string]any{"name": "Jung", "email": "jung@example.com"}
+		path := "/v1/public/events/" + eid + "/orders"
+
+		o := b.do("POST", path, "", map[string]any{"buyer": buyer, "seat_ids": []string{ids[0]}})
+		b.want(o, 201, "")
+		if o.Body["total"] != float64(3000) || len(o.Body["seat_ids"].([]any)) != 1 || o.str("access_key") == "" {
+			t.Fatalf("seat order = %s", o.Raw)
+		}
+		b.want(b.do("GET", "/v1/public/orders/"+o.str("id")+"?key="+o.str("access_key"), "", nil), 200, "")
+		b.want(b.do("POST", path, "", map[string]any{"buyer": buyer, "seat_ids": []string{ids[0], ids[1]}}), 409, "seat_unavailable")
+
+		best := b.do("POST", path, "", map[string]any{"buyer": buyer, "best_available": map[string]any{"count": 2}})
+		b.want(best, 201, "")
+		got := best.Body["seat_ids"].([]any)
+		if len(got) != 2 || got[0] == ids[0] || got[1] == ids[0] || best.str("access_key") == "" {
+			t.Fatalf("best-available order = %s", best.Raw)
+		}
+		b.want(b.do("GET", "/v1/public/orders/"+best.str("id")+"?key="+best.str("access_key"), "", nil), 200, "")
+		b.want(b.do("POST", path, "", map[string]any{"buyer": buyer, "best_available": map[string]any{"count": 2}}), 409, "seat_unavailable")
+		b.want(b.do("POST", path, "", map[string]any{"buyer": buyer}), 422, "validation_failed")
+		b.want(b.do("POST", path, "", map[string]any{"buyer": buyer, "seat_ids": []string{ids[3]}, "best_available": map[string]any{"count": 1}}), 422, "validation_failed")
+	})
+}
