@@ -196,7 +196,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.ranks = rank.NewService(conn, a.now)
 	a.dispatch.Register(a.ranks.Consumer())
 	a.pages, err = web.New(web.Config{SecureCookies: cfg.SecureCookies}, web.Deps{Tenants: a.tenants, Logger: log,
-		Events: a.events, Orders: a.orders, Wallets: a.wallets, Notify: a.notify, Rooms: a.rooms,
+		Events: a.events, Orders: a.orders, Wallets: a.wallets, Notify: a.notify, Rooms: a.rooms, Seats: a.seats,
 		Campaigns: a.campaigns, Reports: a.reports, Gates: a.gates})
 	if err != nil {
 		a.Close(ctx)

@@ -225,6 +225,7 @@ func (a *App) routes() {
 	mux.HandleFunc("POST /app/events/{event_id}", p.UpdateEvent)
 	mux.HandleFunc("POST /app/events/{event_id}/status", p.MoveEvent)
 	mux.HandleFunc("POST /app/events/{event_id}/ticket-types", p.CreateTicketType)
+	mux.HandleFunc("POST /app/events/{event_id}/seats", p.CreateSeats)
 	mux.HandleFunc("GET /app/events/{event_id}/ticket-types/{ticket_type_id}", p.EditTicketType)
 	mux.HandleFunc("POST /app/events/{event_id}/ticket-types/{ticket_type_id}", p.UpdateTicketType)
 	mux.HandleFunc("POST /app/events/{event_id}/sessions", p.CreateSession)

@@ -28,18 +28,18 @@ const accessKeyBytes = 16
 // PublicCreateInput is a registration from the public event page: an order
 // without a customer (the wallet is named when paying).
 type PublicCreateInput struct {
-	Buyer      Buyer           `json:"buyer"`
-	Items      []ItemInput     `json:"items,omitempty" maxItems:"20" doc:"Quantities of ticket types; needed unless seat_ids or best_available names seats."`
+	Buyer Buyer       `json:"buyer"`
+	Items []ItemInput `json:"items,omitempty" maxItems:"20" doc:"Quantities of ticket types; needed unless seat_ids or best_available names seats."`
 	// SeatIDs are seats to hold, all of them or none; each is one ticket of
 	// the seat's ticket type.
 	SeatIDs []string `json:"seat_ids,omitempty" maxItems:"20"`
 	// BestAvailable asks the server to pick the best adjacent seats.
 	BestAvailable *BestAvailableInput `json:"best_available,omitempty"`
-	Answers    map[string]any  `json:"answers,omitempty"`
-	Sessions   []string        `json:"sessions,omitempty" maxItems:"50"`
-	Consents   map[string]bool `json:"consents,omitempty"`
-	Locale     string          `json:"locale,omitempty" enum:"ko,en"`
-	QueueToken string          `json:"queue_token,omitempty" maxLength:"200" doc:"The active waiting-room token, while the event's room is on."`
+	Answers       map[string]any      `json:"answers,omitempty"`
+	Sessions      []string            `json:"sessions,omitempty" maxItems:"50"`
+	Consents      map[string]bool     `json:"consents,omitempty"`
+	Locale        string              `json:"locale,omitempty" enum:"ko,en"`
+	QueueToken    string              `json:"queue_token,omitempty" maxLength:"200" doc:"The active waiting-room token, while the event's room is on."`
 }
 
 // PublicOrder is an order as its buyer sees it, with the access key when

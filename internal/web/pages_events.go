@@ -14,6 +14,7 @@ import (
 	"github.com/usher-events/usher/internal/api"
 	"github.com/usher-events/usher/internal/event"
 	"github.com/usher-events/usher/internal/fault"
+	"github.com/usher-events/usher/internal/seat"
 	"github.com/usher-events/usher/internal/waitroom"
 )
 
@@ -110,9 +111,34 @@ type eventPage struct {
 	Timezones   []string
 	Currencies  []string
 	CanWrite    bool
+	// Seats is the seat map by section and row.
+	Seats []seatSection
 	// Failed names the form that failed: "status", "ticket_type",
-	// "session" or "room", so its values are shown again.
+	// "session", "seats" or "room", so its values are shown again.
 	Failed string
+}
+
+// SeatCount counts the seats of a section by status.
+func (e *eventPage) SeatCount(sec seatSection, status string) int {
+	n := 0
+	for _, r := range sec.Rows {
+		for _, st := range r.Seats {
+			if st.Status == status {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// TypeName names a ticket type of the event.
+func (e *eventPage) TypeName(id string) string {
+	for _, t := range e.TicketTypes {
+		if t.ID == id {
+			return t.Name
+		}
+	}
+	return id
 }
 
 // Timezone is the event's time zone, in which the forms' times are typed.
@@ -149,8 +175,16 @@ func (p *Pages) eventView(v *visit, eventID string) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
+	var seats []seatSection
+	if p.deps.Seats != nil {
+		list, err := p.deps.Seats.List(ctx, eventID)
+		if err != nil {
+			return nil, err
+		}
+		seats = groupSeats(list)
+	}
 	data := &eventPage{Event: e, TicketTypes: types, Sessions: sessions, Room: room, Timezones: timezones,
-		Currencies: currencies, CanWrite: writer.roles.Allows(v.sess.Principal.Role)}
+		Currencies: currencies, CanWrite: writer.roles.Allows(v.sess.Principal.Role), Seats: seats}
 	form := map[string]string{
 		"tt.currency": "KRW", "tt.min_per_order": "1", "tt.max_per_order": "10",
 		"room.admit_per_minute": itoa(max(room.AdmitPerMinute, 60)), "room.max_active": itoa(max(room.MaxActive, 100)),
@@ -407,6 +441,87 @@ func (p *Pages) UpdateTicketType(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// CreateSeats adds a block of seats to the event's seat map: one section,
+// rows given as a range ("A-J") or a list ("A, B, AA"), seat numbers from
+// and to, all of one ticket type.
+func (p *Pages) CreateSeats(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, writer, func(v *visit) error {
+		id := v.r.PathValue("event_id")
+		f := v.r.PostForm
+		form := map[string]string{}
+		for _, k := range []string{"section", "rows", "from", "to", "ticket_type_id"} {
+			form["seats."+k] = strings.TrimSpace(f.Get(k))
+		}
+		var chk formCheck
+		section := form["seats.section"]
+		chk.add(section == "" || tooLong(section, 50), "section")
+		rows, ok := parseRows(form["seats.rows"])
+		chk.add(!ok, "rows")
+		from, okFrom := atoi(form["seats.from"])
+		to, okTo := atoi(form["seats.to"])
+		chk.add(!okFrom || from < 1, "from")
+		chk.add(!okTo || to < from || to > 100000, "to")
+		err := chk.err()
+		if err == nil && len(rows)*(to-from+1) > 10000 {
+			err = fault.Field("to", "at most 10,000 seats at a time")
+		}
+		if err == nil {
+			var seats []seat.NewSeat
+			for _, row := range rows {
+				for n := from; n <= to; n++ {
+					seats = append(seats, seat.NewSeat{Section: section, Row: row, Number: n, TicketTypeID: form["seats.ticket_type_id"]})
+				}
+			}
+			_, err = p.deps.Seats.Create(v.ctx(), id, seats)
+		}
+		if err != nil {
+			return p.failOn(v, id, "seats", form, err)
+		}
+		http.Redirect(v.w, v.r, "/app/events/"+id+"?done=seats_created#seats", http.StatusSeeOther)
+		return nil
+	})
+}
+
+// parseRows reads row labels: a range of letters or numbers ("A-J",
+// "1-20") or a comma-separated list ("A, B, AA"); at most 200 rows of up to
+// 20 characters.
+func parseRows(s string) ([]string, bool) {
+	s = strings.TrimSpace(s)
+	if lo, hi, ok := strings.Cut(s, "-"); ok && !strings.Contains(s, ",") {
+		lo, hi = strings.TrimSpace(lo), strings.TrimSpace(hi)
+		if a, aok := atoi(lo); aok {
+			b, bok := atoi(hi)
+			if !bok || b < a || b-a >= 200 {
+				return nil, false
+			}
+			var out []string
+			for n := a; n <= b; n++ {
+				out = append(out, itoa(n))
+			}
+			return out, true
+		}
+		if len(lo) != 1 || len(hi) != 1 || lo[0] > hi[0] || !isLetter(lo[0]) || !isLetter(hi[0]) {
+			return nil, false
+		}
+		var out []string
+		for c := lo[0]; c <= hi[0]; c++ {
+			out = append(out, string(c))
+		}
+		return out, true
+	}
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" || len(part) > 20 || slices.Contains(out, part) {
+			return nil, false
+		}
+		out = append(out, part)
+	}
+	return out, len(out) > 0 && len(out) <= 200
+}
+
+func isLetter(c byte) bool { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') }
+
 // CreateSession adds a session or track talk.
 func (p *Pages) CreateSession(w http.ResponseWriter, r *http.Request) {
 	p.serve(w, r, writer, func(v *visit) error {
@@ -481,7 +596,7 @@ var eventNotices = map[string]string{
 	"event_created": "notice.event_created", "event_saved": "notice.event_saved",
 	"event_publish": "notice.event_publish", "event_close_sales": "notice.event_close_sales",
 	"event_reopen_sales": "notice.event_reopen_sales", "event_finish": "notice.event_finish",
-	"event_cancel": "notice.event_cancel", "ticket_type_created": "notice.ticket_type_created", "ticket_type_saved": "notice.ticket_type_saved",
+	"event_cancel": "notice.event_cancel", "ticket_type_created": "notice.ticket_type_created", "ticket_type_saved": "notice.ticket_type_saved", "seats_created": "notice.seats_created",
 	"session_created": "notice.session_created", "room_saved": "notice.room_saved",
 	"form_saved": "notice.form_saved", "template_saved": "notice.template_saved",
 	"customer_created": "notice.customer_created", "charged": "notice.charged",

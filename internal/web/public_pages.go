@@ -12,6 +12,7 @@ import (
 	"github.com/usher-events/usher/internal/event"
 	"github.com/usher-events/usher/internal/fault"
 	"github.com/usher-events/usher/internal/order"
+	"github.com/usher-events/usher/internal/seat"
 )
 
 // The public pages of an event: its page, registration and checkout, and
@@ -35,6 +36,78 @@ type publicEventPage struct {
 	Picks      map[string]bool
 	// Bad marks the inputs a failed registration got wrong, by name.
 	Bad map[string]bool
+	// Sections are the event's seat map, when it has one; the ticket types
+	// of its seats are sold by seat, not by quantity.
+	Sections []seatSection
+	seated   map[string]bool // ticket types sold by seat
+	// BestCount is a failed registration's "pick seats for me" count.
+	BestCount string
+}
+
+// seatSection is one section of the seat picker.
+type seatSection struct {
+	Name      string
+	Rows      []seatRowView
+	Available int
+}
+
+// seatRowView is one row of the seat picker.
+type seatRowView struct {
+	Label string
+	Seats []seat.Seat
+}
+
+// QuantityTypes are the ticket types sold by quantity now: on sale, with
+// tickets left, and without seats.
+func (d *publicEventPage) QuantityTypes() []event.PublicTicketType {
+	var out []event.PublicTicketType
+	for _, t := range d.Event.TicketTypes {
+		if t.OnSale && t.Available > 0 && !d.seated[t.ID] {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Seated reports whether a ticket type is sold by seat.
+func (d *publicEventPage) Seated(ticketTypeID string) bool { return d.seated[ticketTypeID] }
+
+// BestOptions are the counts a buyer may ask the server to pick.
+func (d *publicEventPage) BestOptions() []int { return []int{0, 1, 2, 3, 4, 5, 6, 7, 8} }
+
+// TypeOf returns a seat's ticket type as the page shows it.
+func (d *publicEventPage) TypeOf(ticketTypeID string) *event.PublicTicketType {
+	for i := range d.Event.TicketTypes {
+		if d.Event.TicketTypes[i].ID == ticketTypeID {
+			return &d.Event.TicketTypes[i]
+		}
+	}
+	return nil
+}
+
+// groupSeats lays seats out by section and row, in the order the seat map
+// lists them (sections and rows as first created, numbers ascending).
+func groupSeats(seats []seat.Seat) []seatSection {
+	var out []seatSection
+	at := map[string]int{}
+	for _, st := range seats {
+		i, ok := at[st.Section]
+		if !ok {
+			i = len(out)
+			at[st.Section] = i
+			out = append(out, seatSection{Name: st.Section})
+		}
+		sec := &out[i]
+		if n := len(sec.Rows); n == 0 || sec.Rows[n-1].Label != st.Row {
+			sec.Rows = append(sec.Rows, seatRowView{Label: st.Row})
+		}
+		row := &sec.Rows[len(sec.Rows)-1]
+		row.Seats = append(row.Seats, st)
+		if st.Status == seat.StatusAvailable {
+			sec.Available++
+		}
+	}
+	return out
 }
 
 // OnSale reports whether any ticket type can be bought now.
@@ -68,7 +141,17 @@ func (p *Pages) publicEvent(v *visit, eventID string) (*publicEventPage, error) 
 	if err != nil {
 		return nil, err
 	}
-	d := &publicEventPage{Event: e, Quantities: map[string]string{}, Picks: map[string]bool{}, Bad: map[string]bool{}}
+	d := &publicEventPage{Event: e, Quantities: map[string]string{}, Picks: map[string]bool{}, Bad: map[string]bool{}, seated: map[string]bool{}}
+	if p.deps.Seats != nil {
+		seats, err := p.deps.Seats.Public(v.ctx(), eventID)
+		if err != nil {
+			return nil, err
+		}
+		d.Sections = groupSeats(seats)
+		for _, st := range seats {
+			d.seated[st.TicketTypeID] = true
+		}
+	}
 	d.RoomOn = fault.Is(p.deps.Rooms.CheckActive(v.ctx(), eventID, ""), fault.QueueTokenRequired)
 	if e.Form != nil {
 		for _, f := range e.Form.Fields {
@@ -139,6 +222,9 @@ func (p *Pages) Register(w http.ResponseWriter, r *http.Request) {
 		chk.add(tooLong(in.Buyer.Email, 254), "buyer.email")
 		chk.add(tooLong(in.Buyer.Phone, 40), "buyer.phone")
 		for _, t := range d.Event.TicketTypes {
+			if d.Seated(t.ID) {
+				continue
+			}
 			q := strings.TrimSpace(f.Get("qty_" + t.ID))
 			d.Quantities[t.ID] = q
 			if q == "" || q == "0" {
@@ -182,8 +268,21 @@ func (p *Pages) Register(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 		}
+		if len(d.Sections) > 0 {
+			picked := f["seat"]
+			chk.add(len(picked) > 20, "seat_ids")
+			for _, id := range picked {
+				d.Picks["seat="+id] = true
+			}
+			in.SeatIDs = picked
+			d.BestCount = f.Get("best_count")
+			if n, ok := atoi(d.BestCount); ok && n > 0 {
+				chk.add(n > 8 || len(picked) > 0, "seat_ids")
+				in.BestAvailable = &order.BestAvailableInput{Count: n}
+			}
+		}
 		err = chk.err()
-		if err == nil && len(in.Items) == 0 {
+		if err == nil && len(in.Items) == 0 && len(in.SeatIDs) == 0 && in.BestAvailable == nil {
 			err = fault.Field("items", "choose at least one ticket")
 		}
 		var o *order.PublicOrder
@@ -192,6 +291,13 @@ func (p *Pages) Register(w http.ResponseWriter, r *http.Request) {
 		}
 		if err != nil {
 			markBad(d.Bad, err)
+			if fault.Is(err, fault.SeatUnavailable) && p.deps.Seats != nil {
+				// Show who got there first: the seat map as it is now.
+				d.Bad["seat_ids"] = true
+				if seats, serr := p.deps.Seats.Public(v.ctx(), id); serr == nil {
+					d.Sections = groupSeats(seats)
+				}
+			}
 			back := "/e/" + id + "/register"
 			if d.QueueToken != "" {
 				back += "?t=" + url.QueryEscape(d.QueueToken)

@@ -30,6 +30,7 @@ import (
 	"github.com/usher-events/usher/internal/notify"
 	"github.com/usher-events/usher/internal/order"
 	"github.com/usher-events/usher/internal/report"
+	"github.com/usher-events/usher/internal/seat"
 	"github.com/usher-events/usher/internal/tenant"
 	"github.com/usher-events/usher/internal/waitroom"
 	"github.com/usher-events/usher/internal/wallet"
@@ -56,6 +57,7 @@ type Deps struct {
 	Wallets *wallet.Service
 	Notify  *notify.Service
 	Rooms   *waitroom.Service
+	Seats   *seat.Service
 
 	// The campaign pages (pages_campaigns.go).
 	Campaigns *campaign.Service

@@ -1,0 +1,155 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+var seatRE = regexp.MustCompile(`name="seat" value="(seat_[A-Za-z0-9]+)" aria-label="Section Floor, row ([A-Z]), seat (\d+)"( checked)?( disabled)?`)
+
+// The organizer lays out seats on the event page; buyers pick seats on the
+// registration page (or let the server pick), a seat someone else got first
+// sends the buyer back to a fresh map, and seated types are not sold by
+// quantity.
+func TestSeatPages(t *testing.T) {
+	t.Parallel()
+	srv := server(t)
+	org := newBrowser(t, srv)
+	org.lang = "en"
+	id := organizerEvent(t, org)
+	if p := org.submit("/app/events/"+id, "/app/events/"+id+"/ticket-types", url.Values{"name": {"Reserved"}, "price": {"50,000"},
+		"currency": {"KRW"}, "quota": {"50"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add ticket type: %d\n%s", p.status, p.body)
+	}
+	reserved := regexp.MustCompile(`<option value="(tty_[A-Za-z0-9]+)">Reserved`).FindStringSubmatch(org.get("/app/events/" + id).body)
+	if reserved == nil {
+		t.Fatal("the seat form offers no Reserved type")
+	}
+	for _, bad := range []url.Values{
+		{"section": {"Floor"}, "rows": {"J-A"}, "from": {"1"}, "to": {"4"}},
+		{"section": {"Floor"}, "rows": {"A, A"}, "from": {"1"}, "to": {"4"}},
+		{"section": {"Floor"}, "rows": {"A-B"}, "from": {"5"}, "to": {"4"}},
+		{"section": {""}, "rows": {"A-B"}, "from": {"1"}, "to": {"4"}},
+	} {
+		bad.Set("ticket_type_id", reserved[1])
+		if p := org.submit("/app/events/"+id, "/app/events/"+id+"/seats", bad); p.status != http.StatusUnprocessableEntity {
+			t.Errorf("seats %v: %d", bad, p.status)
+		}
+	}
+	p := org.submit("/app/events/"+id, "/app/events/"+id+"/seats", url.Values{"section": {"Floor"}, "rows": {"A-B"}, "from": {"1"}, "to": {"4"}, "ticket_type_id": {reserved[1]}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("add seats: %d\n%s", p.status, p.body)
+	}
+	if p := org.get(p.location()); !strings.Contains(p.text(), "Seats added.") || !strings.Contains(p.body, `<td><strong>Floor</strong></td><td class="num">2</td><td class="num">8</td>`) {
+		t.Fatalf("event page after adding seats:\n%s", p.body)
+	}
+
+	buyer := newBrowser(t, srv)
+	buyer.lang = "en"
+	reg := buyer.get("/e/" + id + "/register")
+	seats := seatRE.FindAllStringSubmatch(reg.body, -1)
+	if len(seats) != 8 || strings.Contains(reg.body, `name="qty_`+reserved[1]+`"`) || !strings.Contains(reg.body, `name="qty_`) {
+		t.Fatalf("register page: %d seats, or the seated type sold by quantity:\n%s", len(seats), reg.body)
+	}
+	a1, a2 := seats[0][1], seats[1][1]
+	form := func(extra url.Values) url.Values {
+		v := url.Values{"name": {"Seat Buyer"}, "email": {"seat@example.com"}}
+		for k, vs := range extra {
+			v[k] = vs
+		}
+		return v
+	}
+	p = buyer.submit("/e/"+id+"/register", "/e/"+id+"/register", form(url.Values{"seat": {a1, a2}}))
+	if orderLinkRE.FindStringSubmatch(p.location()) == nil {
+		t.Fatalf("register with seats: %d to %q\n%s", p.status, p.location(), p.body)
+	}
+	if o := buyer.get(p.location()); !strings.Contains(o.text(), "Reserved × 2") {
+		t.Fatalf("order page:\n%s", o.text())
+	}
+
+	// A second buyer whose page still shows A2 free.
+	late := newBrowser(t, srv)
+	late.lang = "en"
+	p = late.submit("/e/"+id+"/register", "/e/"+id+"/register", form(url.Values{"seat": {a2, seats[2][1]}}))
+	if p.status != http.StatusConflict || !strings.Contains(p.text(), "Someone else got one of those seats first") {
+		t.Fatalf("a taken seat: %d\n%s", p.status, p.text())
+	}
+	for _, m := range seatRE.FindAllStringSubmatch(p.body, -1) {
+		if (m[1] == a1 || m[1] == a2) && m[5] == "" {
+			t.Fatalf("the map shown again offers %s row %s seat %s", m[1], m[2], m[3])
+		}
+	}
+	p = late.submit("/e/"+id+"/register", "/e/"+id+"/register", form(url.Values{"seat": {seats[2][1]}, "best_count": {"2"}}))
+	if p.status != http.StatusUnprocessableEntity {
+		t.Fatalf("seats and best-available together: %d", p.status)
+	}
+	p = late.submit("/e/"+id+"/register", "/e/"+id+"/register", form(url.Values{"best_count": {"2"}}))
+	if orderLinkRE.FindStringSubmatch(p.location()) == nil {
+		t.Fatalf("best available: %d to %q\n%s", p.status, p.location(), p.text())
+	}
+	if got := seatRE.FindAllStringSubmatch(buyer.get("/e/"+id+"/register").body, -1); strings.Count(strings.Join(flat(got), " "), " disabled") != 4 {
+		t.Errorf("after two orders of two seats the map shows %v", got)
+	}
+}
+
+func flat(ms [][]string) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, strings.Join(m[1:], ""))
+	}
+	return out
+}
+
+// TestBrowserSeatPicker picks two seats on a phone in Chromium: the seat map
+// scrolls inside its section instead of widening the page, a tapped seat is
+// picked, and the hold goes through.
+func TestBrowserSeatPicker(t *testing.T) {
+	t.Parallel()
+	srv := server(t)
+	tab := headless(t)
+	console := watchConsole(tab)
+	org := newBrowser(t, srv)
+	org.lang = "en"
+	id := organizerEvent(t, org)
+	general := regexp.MustCompile(`<option value="(tty_[A-Za-z0-9]+)">General`).FindStringSubmatch(org.get("/app/events/" + id).body)
+	if general == nil {
+		t.Fatal("no ticket type to seat")
+	}
+	if p := org.submit("/app/events/"+id, "/app/events/"+id+"/seats", url.Values{"section": {"Floor"}, "rows": {"A-C"}, "from": {"1"}, "to": {"30"},
+		"ticket_type_id": {general[1]}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add seats: %d\n%s", p.status, p.body)
+	}
+	step(t, tab, "phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+	step(t, tab, "open the registration page",
+		chromedp.Navigate(srv.URL+"/e/"+id+"/register"),
+		chromedp.WaitVisible(chromedp.ID("seatmap")),
+		chromedp.Click(chromedp.CSS(`label.seat[title^="Floor B-5 "] span`)),
+		chromedp.Click(chromedp.CSS(`label.seat[title^="Floor B-6 "] span`)),
+		chromedp.SendKeys(chromedp.ID("name"), "Phone Buyer"),
+		chromedp.SendKeys(chromedp.ID("email"), "phone@example.com"),
+	)
+	if !read(t, tab, "page fits the phone", chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)) {
+		t.Error("the registration page is wider than the phone's screen")
+	}
+	// The seat rows scroll inside the card; nothing of the form sticks out.
+	if !read(t, tab, "seat map inside its card", chromedp.Evaluate[bool](`(() => {
+		const card = document.querySelector("section.card").getBoundingClientRect();
+		return [...document.querySelectorAll("#seatmap, #seatmap .hint, #best-count")].every(e => e.getBoundingClientRect().right <= card.right);
+	})()`)) {
+		t.Error("the seat map is wider than its card")
+	}
+	if n := read(t, tab, "picked seats", chromedp.Evaluate[int](`document.querySelectorAll('input[name=seat]:checked').length`)); n != 2 {
+		t.Fatalf("%d seats picked, want 2", n)
+	}
+	screenshot(t, tab, "seat-picker-phone")
+	step(t, tab, "hold", follow(chromedp.ID("hold")), chromedp.WaitVisible(chromedp.ID("order-status")))
+	if got := read(t, tab, "items", chromedp.Text(chromedp.CSS("dl.facts"))); !strings.Contains(got, "General × 2") {
+		t.Fatalf("the order shows %q", got)
+	}
+	console.check(t)
+}
