@@ -146,6 +146,20 @@ func TestBrowserSeatPicker(t *testing.T) {
 	if n := read(t, tab, "picked seats", chromedp.Evaluate[int](`document.querySelectorAll('input[name=seat]:checked').length`)); n != 2 {
 		t.Fatalf("%d seats picked, want 2", n)
 	}
+	// Another buyer takes C-1 meanwhile: the open page greys it out by
+	// itself within a few seconds.
+	other := newBrowser(t, srv)
+	other.lang = "en"
+	var c1 string
+	for _, m := range seatRE.FindAllStringSubmatch(other.get("/e/"+id+"/register").body, -1) {
+		if m[2] == "C" && m[3] == "1" {
+			c1 = m[1]
+		}
+	}
+	if p := other.submit("/e/"+id+"/register", "/e/"+id+"/register", url.Values{"name": {"Other"}, "email": {"other@example.com"}, "seat": {c1}}); p.status != http.StatusSeeOther {
+		t.Fatalf("the other buyer's hold: %d %s", p.status, p.text())
+	}
+	read(t, tab, "the taken seat greys out", chromedp.Poll[bool](`document.querySelector('input[value="`+c1+`"]').disabled`))
 	screenshot(t, tab, "seat-picker-phone")
 	step(t, tab, "hold", follow(chromedp.ID("hold")), chromedp.WaitVisible(chromedp.ID("order-status")))
 	if got := read(t, tab, "items", chromedp.Text(chromedp.CSS("dl.facts"))); !strings.Contains(got, "General × 2") {

@@ -153,3 +153,35 @@
     img.src = url;
   });
 })();
+
+// Seat map: every few seconds, while the page is in view, the seats others
+// took since it was loaded are greyed out (and ones freed again offered), so
+// that a buyer rarely picks a seat that is gone. The public seat list is
+// served from memory, so thousands of open pages cost little. Without this
+// script the hold itself says when a seat was taken.
+(function () {
+  "use strict";
+
+  var map = document.getElementById("seatmap");
+  if (!map || !map.getAttribute("data-event") || !window.fetch) return;
+  var every = parseInt(map.getAttribute("data-poll"), 10) || 3000;
+  var apply = function (seats) {
+    seats.forEach(function (s) {
+      var input = map.querySelector('input[name="seat"][value="' + s.id + '"]');
+      if (!input) return;
+      var taken = s.status !== "available";
+      if (taken === input.disabled) return;
+      input.disabled = taken;
+      if (taken) input.checked = false;
+      input.parentNode.classList.toggle("taken", taken);
+    });
+  };
+  var poll = function () {
+    if (document.hidden) { setTimeout(poll, every); return; }
+    fetch("/v1/public/events/" + encodeURIComponent(map.getAttribute("data-event")) + "/seats", { headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) { if (body && body.data) apply(body.data); setTimeout(poll, every); },
+            function () { setTimeout(poll, 2 * every); });
+  };
+  setTimeout(poll, every);
+})();
