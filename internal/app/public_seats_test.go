@@ -54,3 +54,52 @@ func TestPublicSeatOrders(t *testing.T) {
 		b.want(b.do("POST", path, "", map[string]any{"buyer": buyer, "seat_ids": []string{ids[3]}, "best_available": map[string]any{"count": 1}}), 422, "validation_failed")
 	})
 }
+
+// Organizers remove a section's or a row's seats that no order held; seats
+// that were in an order stay, and so does everything else on a refusal.
+func TestRemoveSeats(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		b := setup(t, d)
+		tok := b.signup("Remove Seats", "owner@remove-seats.example").Access
+		ev := b.do("POST", "/v1/events", tok, validEvent("Reseated"))
+		b.want(ev, 201, "")
+		eid := ev.str("id")
+		tt := b.do("POST", "/v1/events/"+eid+"/ticket-types", tok, map[string]any{"name": "R", "price": 1000, "currency": "KRW", "quota": 20})
+		b.want(tt, 201, "")
+		var seats []any
+		for _, row := range []string{"A", "B"} {
+			for n := 1; n <= 3; n++ {
+				seats = append(seats, map[string]any{"section": "Floor", "row": row, "number": n, "ticket_type_id": tt.str("id")})
+			}
+		}
+		seats = append(seats, map[string]any{"section": "Balcony", "row": "A", "number": 1, "ticket_type_id": tt.str("id")})
+		b.want(b.do("POST", "/v1/events/"+eid+"/seats", tok, map[string]any{"seats": seats}), 201, "")
+		b.want(b.do("POST", "/v1/events/"+eid+"/publish", tok, nil), 200, "")
+		list := b.do("GET", "/v1/events/"+eid+"/seats", tok, nil)
+		first := list.Body["data"].([]any)[0].(map[string]any)["id"].(string) // Floor A-1
+		b.want(b.do("POST", "/v1/events/"+eid+"/orders", tok, map[string]any{"buyer": map[string]any{"name": "Kim", "email": "kim@example.com"}, "seat_ids": []string{first}}), 201, "")
+
+		count := func() int {
+			return len(b.do("GET", "/v1/events/"+eid+"/seats", tok, nil).Body["data"].([]any))
+		}
+		path := "/v1/events/" + eid + "/seats"
+		b.want(b.do("DELETE", path+"?section=Floor&row=A", tok, nil), 409, "conflict")
+		b.want(b.do("DELETE", path+"?section=Floor", tok, nil), 409, "conflict")
+		b.want(b.do("DELETE", path+"?section=Nowhere", tok, nil), 404, "not_found")
+		b.want(b.do("DELETE", path, tok, nil), 422, "validation_failed")
+		other := b.signup("Other", "owner@other-remove.example").Access
+		b.want(b.do("DELETE", path+"?section=Balcony", other, nil), 404, "not_found")
+		if n := count(); n != 7 {
+			t.Fatalf("%d seats after refusals, want 7", n)
+		}
+		r := b.do("DELETE", path+"?section=Floor&row=B", tok, nil)
+		b.want(r, 200, "")
+		if r.Body["removed"] != float64(3) || count() != 4 {
+			t.Fatalf("remove row B: %s, %d seats left", r.Raw, count())
+		}
+		b.want(b.do("DELETE", path+"?section=Balcony", tok, nil), 200, "")
+		if n := count(); n != 3 {
+			t.Fatalf("%d seats left, want Floor row A", n)
+		}
+	})
+}

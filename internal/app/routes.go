@@ -90,6 +90,7 @@ func (a *App) routes() {
 	st := a.seats
 	api.Register(h, api.Staff, op("POST", "/v1/events/{event_id}/seats", "create-seats", "Add seats to an event's seat map", "Seats"), st.HandleCreate)
 	api.Register(h, api.Viewer, op("GET", "/v1/events/{event_id}/seats", "list-seats", "List an event's seats with their status", "Seats"), st.HandleList)
+	api.Register(h, api.Staff, answering(200, op("DELETE", "/v1/events/{event_id}/seats", "remove-seats", "Remove a section's or a row's seats that no order held", "Seats")), st.HandleRemove)
 	api.Register(h, api.Public, op("GET", "/v1/public/events/{event_id}/seats", "get-public-seats", "A published event's seats with their status", "Seats"), st.HandlePublicList)
 	api.Register(h, api.Public, op("GET", "/v1/public/events/{event_id}/seats/best-available", "get-best-seats", "Suggest the best adjacent available seats (no hold)", "Seats"), st.HandleBestAvailable)
 	api.Register(h, api.Public, op("GET", "/v1/public/rankings", "get-rankings", "Top events by paid orders over the last 30 minutes", "Rankings"), a.ranks.HandleRankings)
@@ -226,6 +227,7 @@ func (a *App) routes() {
 	mux.HandleFunc("POST /app/events/{event_id}/status", p.MoveEvent)
 	mux.HandleFunc("POST /app/events/{event_id}/ticket-types", p.CreateTicketType)
 	mux.HandleFunc("POST /app/events/{event_id}/seats", p.CreateSeats)
+	mux.HandleFunc("POST /app/events/{event_id}/seats/remove", p.RemoveSeats)
 	mux.HandleFunc("GET /app/events/{event_id}/ticket-types/{ticket_type_id}", p.EditTicketType)
 	mux.HandleFunc("POST /app/events/{event_id}/ticket-types/{ticket_type_id}", p.UpdateTicketType)
 	mux.HandleFunc("POST /app/events/{event_id}/sessions", p.CreateSession)

@@ -76,3 +76,28 @@ type BestRequest struct {
 func (s *Service) HandleBestAvailable(ctx context.Context, in *BestRequest) (*ListResponse, error) {
 	return list(s.BestAvailable(ctx, in.EventID, in.TicketTypeID, in.Count, false))
 }
+
+// RemoveRequest is DELETE /v1/events/{event_id}/seats.
+type RemoveRequest struct {
+	EventPath
+	Section string `query:"section" required:"true" maxLength:"50" doc:"The section whose seats go."`
+	Row     string `query:"row" maxLength:"20" doc:"Only this row of the section."`
+}
+
+// RemoveResponse says how many seats were removed.
+type RemoveResponse struct {
+	Body struct {
+		Removed int `json:"removed"`
+	}
+}
+
+// HandleRemove removes a section's (or a row's) seats that no order held.
+func (s *Service) HandleRemove(ctx context.Context, in *RemoveRequest) (*RemoveResponse, error) {
+	n, err := s.Remove(ctx, in.EventID, in.Section, in.Row)
+	if err != nil {
+		return nil, err
+	}
+	out := &RemoveResponse{}
+	out.Body.Removed = n
+	return out, nil
+}

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/usher-events/usher/internal/api"
 	"github.com/usher-events/usher/internal/db"
@@ -347,4 +348,64 @@ func sortByNumber(r []Seat) {
 			r[j], r[j-1] = r[j-1], r[j]
 		}
 	}
+}
+
+// Remove deletes a section's seats, or one row's when row is not empty, from
+// an event's map that is not over (finished or cancelled). Seats that any
+// order ever held stay part of that order's history: when the selection has
+// one, nothing is removed (conflict).
+func (s *Service) Remove(ctx context.Context, eventID, section, row string) (int, error) {
+	section, row = strings.TrimSpace(section), strings.TrimSpace(row)
+	var c fault.Check
+	c.Add(section == "" || utf8.RuneCountInString(section) > 50, "section", "must name a section (at most 50 characters)")
+	c.Add(utf8.RuneCountInString(row) > 20, "row", "must be at most 20 characters")
+	if err := c.Err(); err != nil {
+		return 0, err
+	}
+	var n int
+	err := s.db.Write(ctx, func(tx *db.Tx) error {
+		e, err := s.events.EventTx(tx, eventID)
+		if err != nil {
+			return err
+		}
+		if e.Status == event.StatusFinished || e.Status == event.StatusCancelled {
+			return fault.New(fault.InvalidTransition, "a %s event's seat map stays as it was", e.Status)
+		}
+		where := `tenant_id = @tenant AND event_id = ? AND section = ?`
+		args := []any{eventID, section}
+		if row != "" {
+			where += ` AND row_label = ?`
+			args = append(args, row)
+		}
+		var total, ordered int
+		if err := tx.Get(&total, `SELECT COUNT(*) FROM seats WHERE `+where, args...); err != nil {
+			return err
+		}
+		if total == 0 {
+			what := fmt.Sprintf("section %q", section)
+			if row != "" {
+				what += fmt.Sprintf(", row %q", row)
+			}
+			return fault.New(fault.NotFound, "no seats in %s", what)
+		}
+		if err := tx.Get(&ordered, `SELECT COUNT(*) FROM order_seats WHERE tenant_id = @tenant AND seat_id IN (SELECT id FROM seats WHERE `+where+`)`, args...); err != nil {
+			return err
+		}
+		if ordered > 0 {
+			return fault.New(fault.Conflict, "%d of these seats were in orders; seats with orders stay on the map", ordered)
+		}
+		res, err := tx.Exec(`DELETE FROM seats WHERE `+where, args...)
+		if err != nil {
+			return err
+		}
+		affected, err := res.RowsAffected()
+		n = int(affected)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.Invalidate(eventID)
+	api.SetTarget(ctx, eventID)
+	return n, nil
 }

@@ -482,6 +482,18 @@ func (p *Pages) CreateSeats(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// RemoveSeats removes a section of the seat map that no order held.
+func (p *Pages) RemoveSeats(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, writer, func(v *visit) error {
+		id := v.r.PathValue("event_id")
+		if _, err := p.deps.Seats.Remove(v.ctx(), id, v.r.PostForm.Get("section"), ""); err != nil {
+			return p.failOn(v, id, "seats", nil, err)
+		}
+		http.Redirect(v.w, v.r, "/app/events/"+id+"?done=seats_removed#seats", http.StatusSeeOther)
+		return nil
+	})
+}
+
 // parseRows reads row labels: a range of letters or numbers ("A-J",
 // "1-20") or a comma-separated list ("A, B, AA"); at most 200 rows of up to
 // 20 characters.
@@ -596,7 +608,7 @@ var eventNotices = map[string]string{
 	"event_created": "notice.event_created", "event_saved": "notice.event_saved",
 	"event_publish": "notice.event_publish", "event_close_sales": "notice.event_close_sales",
 	"event_reopen_sales": "notice.event_reopen_sales", "event_finish": "notice.event_finish",
-	"event_cancel": "notice.event_cancel", "ticket_type_created": "notice.ticket_type_created", "ticket_type_saved": "notice.ticket_type_saved", "seats_created": "notice.seats_created",
+	"event_cancel": "notice.event_cancel", "ticket_type_created": "notice.ticket_type_created", "ticket_type_saved": "notice.ticket_type_saved", "seats_created": "notice.seats_created", "seats_removed": "notice.seats_removed",
 	"session_created": "notice.session_created", "room_saved": "notice.room_saved",
 	"form_saved": "notice.form_saved", "template_saved": "notice.template_saved",
 	"customer_created": "notice.customer_created", "charged": "notice.charged",

@@ -95,6 +95,21 @@ func TestSeatPages(t *testing.T) {
 	if got := seatRE.FindAllStringSubmatch(buyer.get("/e/"+id+"/register").body, -1); strings.Count(strings.Join(flat(got), " "), " disabled") != 4 {
 		t.Errorf("after two orders of two seats the map shows %v", got)
 	}
+
+	// A section with orders stays; a new one without can be removed.
+	if p := org.submit("/app/events/"+id, "/app/events/"+id+"/seats/remove", url.Values{"section": {"Floor"}}); p.status != http.StatusConflict {
+		t.Errorf("remove a section with orders: %d", p.status)
+	}
+	if p := org.submit("/app/events/"+id, "/app/events/"+id+"/seats", url.Values{"section": {"Box"}, "rows": {"1"}, "from": {"1"}, "to": {"2"}, "ticket_type_id": {reserved[1]}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add box seats: %d", p.status)
+	}
+	p = org.submit("/app/events/"+id, "/app/events/"+id+"/seats/remove", url.Values{"section": {"Box"}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("remove the box: %d\n%s", p.status, p.text())
+	}
+	if p := org.get(p.location()); !strings.Contains(p.text(), "Seats removed.") || strings.Contains(p.body, "<strong>Box</strong>") || !strings.Contains(p.body, "<strong>Floor</strong>") {
+		t.Fatalf("event page after removing the box:\n%s", p.text())
+	}
 }
 
 func flat(ms [][]string) []string {
