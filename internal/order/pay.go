@@ -294,6 +294,9 @@ func (s *Service) cancel(tx *db.Tx, r *row, now time.Time) error {
 	if err := s.releaseSeats(tx, r, wasPaid); err != nil {
 		return err
 	}
+	if err := dropProof(tx, r.ID); err != nil {
+		return err
+	}
 	ticketIDs := []string{}
 	if wasPaid {
 		if r.PaymentMethod != nil && *r.PaymentMethod == MethodWallet && r.CustomerID != nil && r.Total > 0 {
@@ -383,6 +386,9 @@ func (s *Service) verify(ctx context.Context, orderID string, approve bool) (*Or
 				return err
 			}
 			if err := s.releaseSeats(tx, r, false); err != nil {
+				return err
+			}
+			if err := dropProof(tx, r.ID); err != nil {
 				return err
 			}
 		}

@@ -18,9 +18,11 @@ import (
 // pending_verification until staff accept or refuse it. The buyer sends
 // the proof (a photo of a student ID, a PDF certificate) to the order; staff
 // look at it before deciding. One file per order: a new upload replaces the
-// old one while the order waits, and the file stays with the order after
-// the decision. It holds personal data: it is only ever shown to the
-// tenant's staff and never logged.
+// old one while the order waits. It holds personal data, so it is kept only
+// while it may still matter: with an accepted order, as the record of why
+// it was accepted; a refused or cancelled order's file is deleted in the
+// same transaction. It is only ever shown to the tenant's staff and never
+// logged.
 
 // MaxProofBytes bounds a proof file. The public page shrinks photos in the
 // browser to fit; the API refuses larger files with request_too_large.
@@ -211,4 +213,10 @@ func ProofHeaders(orderID string, p *Proof, data []byte) *ProofResponse {
 		CSP:                "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
 		Body:               data,
 	}
+}
+
+// dropProof deletes an order's proof file, if it has one, inside tx.
+func dropProof(tx *db.Tx, orderID string) error {
+	_, err := tx.Exec(`DELETE FROM order_proofs WHERE tenant_id = @tenant AND order_id = ?`, orderID)
+	return err
 }

@@ -98,6 +98,30 @@ func TestProofUpload(t *testing.T) {
 		if p, _, err := f.orders.ProofFile(f.ctx, o.ID); err != nil || p.ContentType != "application/pdf" {
 			t.Fatalf("proof after approval = %+v, %v", p, err)
 		}
+		// A refused order's proof is deleted with the decision, and a
+		// cancelled order's with the cancellation.
+		for _, refuse := range []bool{true, false} {
+			o, err := f.orders.CreatePublic(pub, f.event.ID, order.PublicCreateInput{Buyer: order.Buyer{Name: "Ko", Email: "ko@example.com"},
+				Items: []order.ItemInput{{TicketTypeID: student.ID, Quantity: 1}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.orders.UploadProofPublic(pub, o.ID, o.AccessKey, "image/png", img); err != nil {
+				t.Fatal(err)
+			}
+			if refuse {
+				_, err = f.orders.RejectVerification(f.ctx, o.ID)
+			} else {
+				_, err = f.orders.Cancel(f.ctx, o.ID)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := f.orders.ProofFile(f.ctx, o.ID); !fault.Is(err, fault.NotFound) {
+				t.Fatalf("refused %v: the proof is still there (%v)", refuse, err)
+			}
+		}
+
 		// An order that never needed verification takes no proof.
 		plain, err := f.hold("", f.general.ID, 1)
 		if err != nil {
