@@ -51,6 +51,9 @@ func TestSeatPages(t *testing.T) {
 
 	buyer := newBrowser(t, srv)
 	buyer.lang = "en"
+	if p := buyer.get("/e/" + id); !strings.Contains(p.body, `Floor <span class="muted">8 seats left</span>`) {
+		t.Errorf("the event page does not show the seats left:\n%s", p.text())
+	}
 	reg := buyer.get("/e/" + id + "/register")
 	seats := seatRE.FindAllStringSubmatch(reg.body, -1)
 	if len(seats) != 8 || strings.Contains(reg.body, `name="qty_`+reserved[1]+`"`) || !strings.Contains(reg.body, `name="qty_`) {
