@@ -481,15 +481,23 @@ func (f *flakyMailer) SendEmail(ctx context.Context, e notify.Email) error {
 	return f.next.SendEmail(ctx, e)
 }
 
+// flakyNode is a node on a fresh database whose mailer fails its first send
+// and then delivers to the returned mailbox; its clock stands at a fixed
+// moment.
+func flakyNode(t *testing.T, d db.Dialect) (*db.DB, *mailbox, *clock, *stack) {
+	t.Helper()
+	conn := dbtest.Open(t, d)
+	box := startMailbox(t)
+	clk := &clock{t: time.Date(2026, 5, 1, 3, 0, 0, 0, time.UTC)}
+	return conn, box, clk, newStack(t, conn, clk, &flakyMailer{fails: 1, next: smtpMailer(t, box)})
+}
+
 // TestFailedSendRetriedOnce: a send that fails is recorded as failed,
 // retried after the backoff on the same messages row, and sent once.
 func TestFailedSendRetriedOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
-		conn := dbtest.Open(t, d)
-		box := startMailbox(t)
-		now := time.Date(2026, 5, 1, 3, 0, 0, 0, time.UTC)
-		clk := &clock{t: now}
-		node := newStack(t, conn, clk, &flakyMailer{fails: 1, next: smtpMailer(t, box)})
+		conn, box, clk, node := flakyNode(t, d)
+		now := clk.Now()
 		ctx := db.WithTenant(context.Background(), tenantID)
 		emit(t, conn, "order.created", "ord_5", paidOrder("ord_5", now.Add(240*time.Hour), "en"), now)
 		node.step(t)
@@ -519,11 +527,8 @@ func TestFailedSendRetriedOnce(t *testing.T) {
 // sends nothing more.
 func TestConfirmationsShareOneJob(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
-		conn := dbtest.Open(t, d)
-		box := startMailbox(t)
-		now := time.Date(2026, 5, 1, 3, 0, 0, 0, time.UTC)
-		clk := &clock{t: now}
-		node := newStack(t, conn, clk, &flakyMailer{fails: 1, next: smtpMailer(t, box)})
+		conn, box, clk, node := flakyNode(t, d)
+		now := clk.Now()
 		ctx := db.WithTenant(context.Background(), tenantID)
 		orders := []string{"ord_b1", "ord_b2", "ord_b3", "ord_b4", "ord_b5"}
 		for _, o := range orders {
