@@ -433,7 +433,7 @@ func (d *Dispatcher) write(ctx context.Context, b *batch) (int, error) {
 				return &batchError{err: err}
 			}
 			n += len(run)
-			run = run[:0]
+			run = nil // the consumer may keep the slice it was given
 			return nil
 		}
 		for _, e := range b.deliver {
@@ -552,21 +552,21 @@ func lockCursor(g *db.Tx, consumer string, now time.Time) (cursor, ahead int64, 
 }
 
 // applyBatch runs an ApplyBatch, turning a panic into an error.
-func applyBatch(fn func(*db.Tx, []Event) error, tx *db.Tx, events []Event) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("panic: %v", p)
-		}
-	}()
-	return fn(tx, events)
+func applyBatch(fn func(*db.Tx, []Event) error, tx *db.Tx, events []Event) error {
+	return recovered(func() error { return fn(tx, events) })
 }
 
 // apply runs an Apply, turning a panic into an error.
-func apply(fn func(*db.Tx, Event) error, tx *db.Tx, e Event) (err error) {
+func apply(fn func(*db.Tx, Event) error, tx *db.Tx, e Event) error {
+	return recovered(func() error { return fn(tx, e) })
+}
+
+// recovered runs fn, turning a panic into an error.
+func recovered(fn func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic: %v", p)
 		}
 	}()
-	return fn(tx, e)
+	return fn()
 }
