@@ -76,7 +76,7 @@ func (d *demoData) print(w io.Writer, base string) {
 		return
 	}
 	fmt.Fprintf(w, "  event page:     %s/e/%s\n", base, d.eventID)
-	fmt.Fprintf(w, "  seat map:       %s/v1/public/events/%s/seats\n", base, d.eventID)
+	fmt.Fprintf(w, "  pick seats:     %s/e/%s/register\n", base, d.eventID)
 	fmt.Fprintf(w, "  pay with points as %s, wallet code %s\n", d.customerEmail, d.wallet)
 	fmt.Fprintf(w, "  campaign:       %s/c/%s?ch=instagram\n", base, d.campaignID)
 	fmt.Fprintf(w, "  gate scanner:   %s/scan/\n", base)

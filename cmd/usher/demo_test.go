@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -46,12 +47,19 @@ func TestDemo(t *testing.T) {
 	}
 	i := strings.Index(out, "/e/evt_")
 	event := strings.Fields(out[i:])[0]
-	for _, path := range []string{event, strings.Replace(event, "/e/", "/v1/public/events/", 1) + "/seats"} {
+	for _, path := range []string{event, strings.Replace(event, "/e/", "/v1/public/events/", 1) + "/seats", event + "/register"} {
 		res, err := http.Get(base + path)
 		if err != nil || res.StatusCode != 200 {
 			t.Fatalf("GET %s: %v %v", path, res, err)
 		}
+		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
+		if strings.HasSuffix(path, "/register") && !strings.Contains(string(body), `name="seat"`) {
+			t.Errorf("the demo's registration page offers no seats")
+		}
+	}
+	if !strings.Contains(out, event+"/register") {
+		t.Errorf("the demo does not print where to pick seats:\n%s", out)
 	}
 	stop()
 
