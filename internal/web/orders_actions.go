@@ -39,6 +39,8 @@ type staffOrderPage struct {
 	Timezone  string
 	TypeNames map[string]string
 	CanWrite  bool
+	// SeatLabels name the order's seats ("Floor A-5").
+	SeatLabels []string
 }
 
 // CanCancel reports whether the order can still be cancelled: anything but
@@ -81,9 +83,16 @@ func (p *Pages) staffOrderView(v *visit, orderID string) (*view, error) {
 	for _, t := range types {
 		names[t.ID] = t.Name
 	}
-	return &view{Title: "order.title", Nav: "orders", Path: "/app/orders/" + o.ID, Data: &staffOrderPage{
-		Order: o, EventName: e.Name, Timezone: e.Timezone, TypeNames: names,
-		CanWrite: writer.roles.Allows(v.sess.Principal.Role)}}, nil
+	d := &staffOrderPage{Order: o, EventName: e.Name, Timezone: e.Timezone, TypeNames: names,
+		CanWrite: writer.roles.Allows(v.sess.Principal.Role)}
+	if len(o.SeatIDs) > 0 && p.deps.Seats != nil {
+		seats, err := p.deps.Seats.List(v.ctx(), o.EventID)
+		if err != nil {
+			return nil, err
+		}
+		d.SeatLabels = seatLabels(seats, o.SeatIDs)
+	}
+	return &view{Title: "order.title", Nav: "orders", Path: "/app/orders/" + o.ID, Data: d}, nil
 }
 
 // OrderDetail shows one order: buyer, items, attendees, tickets, and the

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -342,6 +343,27 @@ type orderPage struct {
 	Key   string
 	// TypeNames name the order's ticket types.
 	TypeNames map[string]string
+	// SeatLabels name the order's seats ("Floor A-5").
+	SeatLabels []string
+}
+
+// seatLabels names seats of an event as people read them, in the order of
+// ids; a seat the list does not know is left out.
+func seatLabels(seats []seat.Seat, ids []string) []string {
+	if len(ids) == 0 {
+		return nil
+	}
+	byID := make(map[string]seat.Seat, len(seats))
+	for _, st := range seats {
+		byID[st.ID] = st
+	}
+	var out []string
+	for _, id := range ids {
+		if st, ok := byID[id]; ok {
+			out = append(out, fmt.Sprintf("%s %s-%d", st.Section, st.Row, st.Number))
+		}
+	}
+	return out
 }
 
 // Held reports whether the order waits for payment.
@@ -369,8 +391,14 @@ func (p *Pages) orderView(v *visit, orderID, key string) (*view, error) {
 	for _, t := range e.TicketTypes {
 		names[t.ID] = t.Name
 	}
-	return &view{Title: "public.order.title", Form: map[string]string{"email": o.Buyer.Email}, Path: orderURL(orderID, key),
-		Data: &orderPage{Order: o, Event: e, Key: key, TypeNames: names}}, nil
+	d := &orderPage{Order: o, Event: e, Key: key, TypeNames: names}
+	if len(o.SeatIDs) > 0 && p.deps.Seats != nil {
+		// Scoped to the order's tenant by GetPublic's key check.
+		if seats, err := p.deps.Seats.Public(v.ctx(), o.EventID); err == nil {
+			d.SeatLabels = seatLabels(seats, o.SeatIDs)
+		}
+	}
+	return &view{Title: "public.order.title", Form: map[string]string{"email": o.Buyer.Email}, Path: orderURL(orderID, key), Data: d}, nil
 }
 
 // OrderPage is "my tickets": the order with its tickets' QR codes, PDF and

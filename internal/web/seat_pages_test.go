@@ -71,8 +71,12 @@ func TestSeatPages(t *testing.T) {
 	if orderLinkRE.FindStringSubmatch(p.location()) == nil {
 		t.Fatalf("register with seats: %d to %q\n%s", p.status, p.location(), p.body)
 	}
-	if o := buyer.get(p.location()); !strings.Contains(o.text(), "Reserved × 2") {
+	if o := buyer.get(p.location()); !strings.Contains(o.text(), "Reserved × 2") || !strings.Contains(o.body, `<dd id="order-seats">Floor A-1, Floor A-2</dd>`) {
 		t.Fatalf("order page:\n%s", o.text())
+	}
+	oid := orderLinkRE.FindStringSubmatch(p.location())[1]
+	if o := org.get("/app/orders/" + oid); !strings.Contains(o.body, "Floor A-1, Floor A-2") {
+		t.Fatalf("the staff order page does not name the seats:\n%s", o.text())
 	}
 
 	// A second buyer whose page still shows A2 free.
