@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/usher-events/usher/internal/db"
@@ -33,6 +34,15 @@ func TestPublicSeatOrders(t *testing.T) {
 		}
 		buyer := map[string]any{"name": "Jung", "email": "jung@example.com"}
 		path := "/v1/public/events/" + eid + "/orders"
+
+		// The type's limit per order counts seats.
+		b.want(b.do("PATCH", "/v1/ticket-types/"+tt.str("id"), tok, map[string]any{"max_per_order": 1}), 200, "")
+		over := b.do("POST", path, "", map[string]any{"buyer": buyer, "seat_ids": []string{ids[0], ids[1]}})
+		b.want(over, 422, "validation_failed")
+		if !strings.Contains(string(over.Raw), `"field":"seat_ids"`) {
+			t.Fatalf("two seats over a limit of one: %s", over.Raw)
+		}
+		b.want(b.do("PATCH", "/v1/ticket-types/"+tt.str("id"), tok, map[string]any{"max_per_order": 10}), 200, "")
 
 		o := b.do("POST", path, "", map[string]any{"buyer": buyer, "seat_ids": []string{ids[0]}})
 		b.want(o, 201, "")

@@ -303,12 +303,23 @@ func (s *Service) create(tx *db.Tx, snap *event.Snapshot, eventID string, in Cre
 			attendees = append(attendees, a)
 		}
 	}
+	seated := map[string]int{} // seats per ticket type
 	for _, h := range held {
 		if err := add(sale.TicketTypes[h.TicketTypeID], 1); err != nil {
 			return nil, err
 		}
+		seated[h.TicketTypeID]++
 		count++
 		attendees = append(attendees, Attendee{TicketTypeID: h.TicketTypeID, Name: o.BuyerName, Email: o.BuyerEmail})
+	}
+	// A type's limits per order count its seats too (with its items).
+	for _, tid := range order {
+		if seated[tid] == 0 {
+			continue
+		}
+		t := sale.TicketTypes[tid]
+		c.Add(qty[tid] > t.MaxPerOrder, "seat_ids", fmt.Sprintf("at most %d tickets of %s per order", t.MaxPerOrder, t.Name))
+		c.Add(qty[tid] < t.MinPerOrder, "seat_ids", fmt.Sprintf("at least %d tickets of %s per order", t.MinPerOrder, t.Name))
 	}
 	answers, consents, formErr := sale.Form.Check(in.Answers, map[string]string{"name": o.BuyerName, "email": o.BuyerEmail, "phone": o.BuyerPhone}, in.Consents)
 	if err := c.Err(); err != nil {
