@@ -217,13 +217,17 @@ func TestTokensAndOrdersGate(t *testing.T) {
 		if err := s.CheckActive(ctx, ev, first.Token); err != nil {
 			t.Fatalf("active token refused: %v", err)
 		}
+		tampered := first.Token[:len(first.Token)-2] + "xx"
+		if tampered == first.Token {
+			tampered = first.Token[:len(first.Token)-2] + "yy"
+		}
 		for name, tt := range map[string]struct {
 			token string
 			code  fault.Code
 		}{
 			"missing":   {"", fault.QueueTokenRequired},
 			"waiting":   {second.Token, fault.QueueTokenInvalid},
-			"tampered":  {first.Token[:len(first.Token)-2] + "xx", fault.QueueTokenInvalid},
+			"tampered":  {tampered, fault.QueueTokenInvalid},
 			"garbage":   {"nonsense", fault.QueueTokenInvalid},
 			"other evt": {first.Token, fault.QueueTokenInvalid},
 		} {
