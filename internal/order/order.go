@@ -127,7 +127,7 @@ type Order struct {
 	PaidAt        *time.Time            `json:"paid_at,omitempty"`
 	CancelledAt   *time.Time            `json:"cancelled_at,omitempty"`
 	Tickets       []Ticket              `json:"tickets"`
-	Proof         *Proof                `json:"proof,omitempty" doc:"The buyer's proof for a ticket type that requires verification, once sent (not in lists)."`
+	Proof         *Proof                `json:"proof,omitempty" doc:"The buyer's proof for a ticket type that requires verification, once sent."`
 	CreatedAt     time.Time             `json:"created_at"`
 	UpdatedAt     time.Time             `json:"updated_at"`
 }

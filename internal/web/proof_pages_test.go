@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/textproto"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -108,6 +109,9 @@ func TestProofPages(t *testing.T) {
 		t.Fatalf("order page after the upload:\n%s", p.body)
 	}
 
+	if p := org.get("/app/events/" + orderEvent(t, org, oid) + "/orders?status=pending_verification"); !strings.Contains(p.text(), "Proof sent") {
+		t.Errorf("the orders list does not show that the proof came:\n%s", p.text())
+	}
 	p = org.get("/app/orders/" + oid)
 	if !strings.Contains(p.body, `id="order-proof-image"`) || !strings.Contains(p.body, `src="/app/orders/`+oid+`/proof"`) || !strings.Contains(p.text(), "image/png") {
 		t.Fatalf("the staff page shows no proof:\n%s", p.body)
@@ -125,4 +129,14 @@ func TestProofPages(t *testing.T) {
 	if p := newBrowser(t, srv).get("/app/orders/" + oid + "/proof"); p.status != http.StatusSeeOther {
 		t.Errorf("the proof without signing in: %d", p.status)
 	}
+}
+
+// orderEvent finds the event of an order from its staff page's links.
+func orderEvent(t *testing.T, org *browser, orderID string) string {
+	t.Helper()
+	m := regexp.MustCompile(`href="/app/events/(evt_[A-Za-z0-9]+)/orders"`).FindStringSubmatch(org.get("/app/orders/" + orderID).body)
+	if m == nil {
+		t.Fatalf("the order page links to no event")
+	}
+	return m[1]
 }
