@@ -71,16 +71,7 @@ func formatMoney(minor int64, currency string) string {
 	if neg {
 		minor = -minor
 	}
-	d := digitsOf(currency)
-	pow := int64(1)
-	for range d {
-		pow *= 10
-	}
-	whole, frac := minor/pow, minor%pow
-	s := group(strconv.FormatInt(whole, 10))
-	if d > 0 {
-		s += "." + fmt.Sprintf("%0*d", d, frac)
-	}
+	s := moneyInput(minor, currency)
 	if sym, ok := currencySymbols[currency]; ok {
 		s = sym + s
 	} else {

@@ -118,29 +118,6 @@ type eventPage struct {
 	Failed string
 }
 
-// SeatCount counts the seats of a section by status.
-func (e *eventPage) SeatCount(sec seatSection, status string) int {
-	n := 0
-	for _, r := range sec.Rows {
-		for _, st := range r.Seats {
-			if st.Status == status {
-				n++
-			}
-		}
-	}
-	return n
-}
-
-// TypeName names a ticket type of the event.
-func (e *eventPage) TypeName(id string) string {
-	for _, t := range e.TicketTypes {
-		if t.ID == id {
-			return t.Name
-		}
-	}
-	return id
-}
-
 // Timezone is the event's time zone, in which the forms' times are typed.
 func (e *eventPage) Timezone() string { return e.Event.Timezone }
 

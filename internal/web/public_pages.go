@@ -47,9 +47,9 @@ type publicEventPage struct {
 
 // seatSection is one section of the seat picker.
 type seatSection struct {
-	Name      string
-	Rows      []seatRowView
-	Available int
+	Name                  string
+	Rows                  []seatRowView
+	Available, Held, Sold int // seats by status
 }
 
 // seatRowView is one row of the seat picker.
@@ -104,8 +104,13 @@ func groupSeats(seats []seat.Seat) []seatSection {
 		}
 		row := &sec.Rows[len(sec.Rows)-1]
 		row.Seats = append(row.Seats, st)
-		if st.Status == seat.StatusAvailable {
+		switch st.Status {
+		case seat.StatusAvailable:
 			sec.Available++
+		case seat.StatusHeld:
+			sec.Held++
+		case seat.StatusSold:
+			sec.Sold++
 		}
 	}
 	return out
