@@ -221,3 +221,12 @@ func Placeholders(n int) string {
 	}
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
+
+// Rows is the VALUES list of a multi-row INSERT: n copies of row, each in
+// parentheses, separated by commas.
+func Rows(n int, row string) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.TrimSuffix(strings.Repeat("("+row+"), ", n), ", ")
+}

@@ -28,6 +28,20 @@ type Sale struct {
 // other's whole transactions. On SQLite the single writer serializes anyway.
 // A ticket type or session that is not the event's is a validation error.
 func (s *Service) LockForSale(tx *db.Tx, eventID string, ticketTypeIDs, sessionIDs []string) (*Sale, error) {
+	sale, err := s.LoadSale(tx, eventID, ticketTypeIDs, sessionIDs)
+	if err != nil {
+		return nil, err
+	}
+	if err := sale.check(ticketTypeIDs, sessionIDs); err != nil {
+		return nil, err
+	}
+	return sale, nil
+}
+
+// LoadSale is LockForSale without its last check: the sale holds those of
+// the named ticket types and sessions that are the event's, for a writer
+// that checks several orders against one sale (with For).
+func (s *Service) LoadSale(tx *db.Tx, eventID string, ticketTypeIDs, sessionIDs []string) (*Sale, error) {
 	update := ""
 	if tx.Dialect() == db.Postgres {
 		update = " FOR UPDATE"
@@ -67,14 +81,21 @@ func (s *Service) LockForSale(tx *db.Tx, eventID string, ticketTypeIDs, sessionI
 			sale.Sessions[sessions[i].ID] = &sessions[i]
 		}
 	}
-	if err := sale.check(ticketTypeIDs, sessionIDs); err != nil {
-		return nil, err
-	}
 	sale.Form, err = s.FormTx(tx, e.ID)
 	if err != nil {
 		return nil, err
 	}
 	return sale, nil
+}
+
+// For is the sale as one order naming these ticket types and sessions sees
+// it: a validation error when one of them is not the event's.
+func (sale *Sale) For(ticketTypeIDs, sessionIDs []string) (*Sale, error) {
+	if err := sale.check(ticketTypeIDs, sessionIDs); err != nil {
+		return nil, err
+	}
+	out := *sale
+	return &out, nil
 }
 
 // eventLockClass keeps the events' advisory locks apart from any other

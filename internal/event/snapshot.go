@@ -128,9 +128,5 @@ func (s *Service) SaleFor(tx *db.Tx, snap *Snapshot, eventID string, ticketTypeI
 		snap.sale.Event.ID != eventID || snap.tenant != tx.Tenant() || tx.Tenant() == "" {
 		return s.LockForSale(tx, eventID, ticketTypeIDs, sessionIDs)
 	}
-	sale := snap.sale
-	if err := sale.check(ticketTypeIDs, sessionIDs); err != nil {
-		return nil, err
-	}
-	return &sale, nil
+	return snap.sale.For(ticketTypeIDs, sessionIDs)
 }

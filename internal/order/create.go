@@ -56,6 +56,10 @@ type CreateInput struct {
 	SeatIDs []string `json:"seat_ids,omitempty" maxItems:"20"`
 	// BestAvailable asks the server to pick the best adjacent seats.
 	BestAvailable *BestAvailableInput `json:"best_available,omitempty"`
+
+	// accessHash is the hash of the key that opens the order's public page
+	// (orders made on the public pages).
+	accessHash string
 }
 
 // BestAvailableInput asks for count adjacent seats in one row, in the best
@@ -120,9 +124,9 @@ func (s *Service) Create(ctx context.Context, eventID string, in CreateInput) (*
 		}
 	}
 	if in.BestAvailable != nil {
-		return s.createBest(ctx, eventID, in, nil)
+		return s.createBest(ctx, eventID, in)
 	}
-	out, err := s.write(ctx, eventID, in, nil)
+	out, err := s.write(ctx, eventID, in)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +137,7 @@ func (s *Service) Create(ctx context.Context, eventID string, in CreateInput) (*
 // createBest picks the best adjacent seats from this node's snapshot and
 // holds them. When someone else got one of them first, it picks again from
 // a fresh read, a few times, before answering seat_unavailable.
-func (s *Service) createBest(ctx context.Context, eventID string, in CreateInput, also func(*db.Tx, *Order) error) (*Order, error) {
+func (s *Service) createBest(ctx context.Context, eventID string, in CreateInput) (*Order, error) {
 	if s.seats == nil {
 		return nil, fault.New(fault.Unavailable, "seat maps are not configured")
 	}
@@ -157,7 +161,7 @@ func (s *Service) createBest(ctx context.Context, eventID string, in CreateInput
 			try.SeatIDs[i] = st.ID
 		}
 		var out *Order
-		out, err = s.write(ctx, eventID, try, also)
+		out, err = s.write(ctx, eventID, try)
 		if err == nil {
 			api.SetTarget(ctx, out.ID)
 			return out, nil
@@ -169,10 +173,18 @@ func (s *Service) createBest(ctx context.Context, eventID string, in CreateInput
 	return nil, err
 }
 
-// write runs create in one transaction, then also (when not nil) the
-// caller's own statements about the new order, and, for seats, clears this
-// node's seat-map snapshot once the hold is committed.
-func (s *Service) write(ctx context.Context, eventID string, in CreateInput, also func(*db.Tx, *Order) error) (*Order, error) {
+// write runs create in one transaction and, for seats, clears this node's
+// seat-map snapshot once the hold is committed. On PostgreSQL, holds of
+// quantities join their event's group (see group.go).
+func (s *Service) write(ctx context.Context, eventID string, in CreateInput) (*Order, error) {
+	if s.groups != nil && groupable(in) {
+		return s.joinGroup(ctx, eventID, in)
+	}
+	return s.writeOne(ctx, eventID, in)
+}
+
+// writeOne runs create in a transaction of its own.
+func (s *Service) writeOne(ctx context.Context, eventID string, in CreateInput) (*Order, error) {
 	// What the order needs from the event is read before the write, from
 	// this node's copy when it is current (SQLite), so that the single
 	// writer only checks that it still is.
@@ -186,10 +198,7 @@ func (s *Service) write(ctx context.Context, eventID string, in CreateInput, als
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		var err error
 		out, err = s.create(tx, snap, eventID, in)
-		if err != nil || also == nil {
-			return err
-		}
-		return also(tx, out)
+		return err
 	})
 	if len(in.SeatIDs) > 0 && s.seats != nil {
 		s.seats.Invalidate(eventID)
@@ -201,16 +210,60 @@ func (s *Service) write(ctx context.Context, eventID string, in CreateInput, als
 // the event and its ticket types (and form) by primary key, the order's
 // inserts, and one conditional write per ticket type (and per seat).
 func (s *Service) create(tx *db.Tx, snap *event.Snapshot, eventID string, in CreateInput) (*Order, error) {
-	typeIDs := make([]string, len(in.Items))
-	for i, it := range in.Items {
-		typeIDs[i] = it.TicketTypeID
-	}
 	// The event first (inside SaleFor): another tenant's event is a 404
 	// before anything about the body is said.
-	sale, err := s.events.SaleFor(tx, snap, eventID, typeIDs, in.Sessions)
+	sale, err := s.events.SaleFor(tx, snap, eventID, in.typeIDs(), in.Sessions)
 	if err != nil {
 		return nil, err
 	}
+	d, err := s.plan(tx, sale, in, s.now())
+	if err != nil {
+		return nil, err
+	}
+	if err := insert(tx, []*draft{d}); err != nil {
+		return nil, err
+	}
+	// The quota last: on PostgreSQL the conditional write locks the ticket
+	// type's row until commit, so the lock is held for the commit alone,
+	// not for the inserts above.
+	for _, tid := range d.typeOrder() {
+		if err := s.takeQuota(tx, sale.Event.ID, sale.TicketTypes[tid], d.qty[tid], d.now); err != nil {
+			return nil, err
+		}
+	}
+	return d.out, nil
+}
+
+// typeIDs are the ticket types the order's items name.
+func (in *CreateInput) typeIDs() []string {
+	ids := make([]string, len(in.Items))
+	for i, it := range in.Items {
+		ids[i] = it.TicketTypeID
+	}
+	return ids
+}
+
+// draft is an order checked against its sale and ready to be written.
+type draft struct {
+	o         *row
+	in        CreateInput
+	sale      *event.Sale
+	now       time.Time
+	qty       map[string]int // per ticket type: items and seats together
+	types     []string       // ticket types in first-seen order
+	held      []seat.Held
+	count     int // tickets in all
+	attendees []Attendee
+	answers   map[string]any
+	consents  []event.ConsentRecord
+	out       *Order // set by insert
+}
+
+// plan checks an order against its sale and works out what it takes. It
+// reads, and writes nothing unless the order names seats: their holds are
+// conditional writes made here, so that a seat someone else has is refused
+// before anything else is said.
+func (s *Service) plan(tx *db.Tx, sale *event.Sale, in CreateInput, now time.Time) (*draft, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
@@ -229,26 +282,26 @@ func (s *Service) create(tx *db.Tx, snap *event.Snapshot, eventID string, in Cre
 		}
 		customerID = &c.ID
 	}
-	now := s.now()
 	o := &row{
 		ID: id.New(Prefix), EventID: sale.Event.ID, CustomerID: customerID, Status: StatusHeld,
 		BuyerName: in.Buyer.Name, BuyerEmail: in.Buyer.Email, BuyerPhone: in.Buyer.Phone, Locale: in.Locale,
 		CreatedAt: now, UpdatedAt: now,
 	}
+	d := &draft{o: o, in: in, sale: sale, now: now, qty: map[string]int{}}
 	exp := now.Add(sale.Event.HoldTTL())
 
 	// Seats: one conditional write each; any failure rolls back them all.
-	var held []seat.Held
 	if len(in.SeatIDs) > 0 {
 		if s.seats == nil {
 			return nil, fault.New(fault.Unavailable, "seat maps are not configured")
 		}
-		held, err = s.seats.Hold(tx, sale.Event.ID, o.ID, in.SeatIDs, &exp, now)
+		var err error
+		d.held, err = s.seats.Hold(tx, sale.Event.ID, o.ID, in.SeatIDs, &exp, now)
 		if err != nil {
 			return nil, err
 		}
 		missing := false
-		for _, h := range held {
+		for _, h := range d.held {
 			missing = missing || sale.TicketTypes[h.TicketTypeID] == nil
 		}
 		if missing {
@@ -267,9 +320,6 @@ func (s *Service) create(tx *db.Tx, snap *event.Snapshot, eventID string, in Cre
 	}
 
 	var c fault.Check
-	var attendees []Attendee
-	qty := map[string]int{} // per ticket type: items and seats together
-	var order []string      // ticket types in first-seen order
 	add := func(t *event.TicketType, n int) error {
 		if !t.OnSale(now) {
 			return fault.New(fault.SalesNotOpen, "%s is not on sale now", t.Name)
@@ -277,15 +327,14 @@ func (s *Service) create(tx *db.Tx, snap *event.Snapshot, eventID string, in Cre
 		if t.RequiresVerification {
 			o.Status = StatusPendingVerification
 		}
-		if _, ok := qty[t.ID]; !ok {
-			order = append(order, t.ID)
+		if _, ok := d.qty[t.ID]; !ok {
+			d.types = append(d.types, t.ID)
 		}
-		qty[t.ID] += n
+		d.qty[t.ID] += n
 		o.Total += int64(n) * t.Price
 		o.Currency = t.Currency
 		return nil
 	}
-	count := 0
 	for i, it := range in.Items {
 		t := sale.TicketTypes[it.TicketTypeID]
 		if err := add(t, it.Quantity); err != nil {
@@ -294,34 +343,35 @@ func (s *Service) create(tx *db.Tx, snap *event.Snapshot, eventID string, in Cre
 		f := fmt.Sprintf("items[%d].quantity", i)
 		c.Add(it.Quantity < t.MinPerOrder, f, fmt.Sprintf("must be at least %d for %s", t.MinPerOrder, t.Name))
 		c.Add(it.Quantity > t.MaxPerOrder, f, fmt.Sprintf("must be at most %d for %s", t.MaxPerOrder, t.Name))
-		count += it.Quantity
+		d.count += it.Quantity
 		for j := range it.Quantity {
 			a := Attendee{TicketTypeID: t.ID, Name: o.BuyerName, Email: o.BuyerEmail}
 			if j < len(it.Attendees) {
 				a.Name, a.Email = strings.TrimSpace(it.Attendees[j].Name), strings.TrimSpace(it.Attendees[j].Email)
 			}
-			attendees = append(attendees, a)
+			d.attendees = append(d.attendees, a)
 		}
 	}
 	seated := map[string]int{} // seats per ticket type
-	for _, h := range held {
+	for _, h := range d.held {
 		if err := add(sale.TicketTypes[h.TicketTypeID], 1); err != nil {
 			return nil, err
 		}
 		seated[h.TicketTypeID]++
-		count++
-		attendees = append(attendees, Attendee{TicketTypeID: h.TicketTypeID, Name: o.BuyerName, Email: o.BuyerEmail})
+		d.count++
+		d.attendees = append(d.attendees, Attendee{TicketTypeID: h.TicketTypeID, Name: o.BuyerName, Email: o.BuyerEmail})
 	}
 	// A type's limits per order count its seats too (with its items).
-	for _, tid := range order {
+	for _, tid := range d.types {
 		if seated[tid] == 0 {
 			continue
 		}
 		t := sale.TicketTypes[tid]
-		c.Add(qty[tid] > t.MaxPerOrder, "seat_ids", fmt.Sprintf("at most %d tickets of %s per order", t.MaxPerOrder, t.Name))
-		c.Add(qty[tid] < t.MinPerOrder, "seat_ids", fmt.Sprintf("at least %d tickets of %s per order", t.MinPerOrder, t.Name))
+		c.Add(d.qty[tid] > t.MaxPerOrder, "seat_ids", fmt.Sprintf("at most %d tickets of %s per order", t.MaxPerOrder, t.Name))
+		c.Add(d.qty[tid] < t.MinPerOrder, "seat_ids", fmt.Sprintf("at least %d tickets of %s per order", t.MinPerOrder, t.Name))
 	}
-	answers, consents, formErr := sale.Form.Check(in.Answers, map[string]string{"name": o.BuyerName, "email": o.BuyerEmail, "phone": o.BuyerPhone}, in.Consents)
+	var formErr error
+	d.answers, d.consents, formErr = sale.Form.Check(in.Answers, map[string]string{"name": o.BuyerName, "email": o.BuyerEmail, "phone": o.BuyerPhone}, in.Consents)
 	if err := c.Err(); err != nil {
 		return nil, err
 	}
@@ -341,80 +391,100 @@ func (s *Service) create(tx *db.Tx, snap *event.Snapshot, eventID string, in Cre
 		if err != nil {
 			return nil, err
 		}
-		if ss.Capacity-used < count {
+		if ss.Capacity-used < d.count {
 			return nil, fault.New(fault.SessionFull, "%s has %d seats left", ss.Name, max(0, ss.Capacity-used))
 		}
 	}
 	if o.Status == StatusHeld {
 		o.ExpiresAt = &exp
-	} else if len(held) > 0 {
+	} else if len(d.held) > 0 {
 		// Waiting for staff: the seats stay held until a decision.
 		if err := s.seats.Extend(tx, o.ID, nil); err != nil {
 			return nil, err
 		}
 	}
-	ab, _ := json.Marshal(answers)
-	atb, _ := json.Marshal(attendees)
-	o.Answers, o.Attendees = string(ab), string(atb)
+	return d, nil
+}
+
+// typeOrder is the draft's ticket types in id order: the order in which
+// their quotas are taken, so that two writers lock them alike.
+func (d *draft) typeOrder() []string {
+	return slices.Sorted(slices.Values(d.types))
+}
+
+// insert writes drafts' orders, their items, seats, sessions and consents,
+// and their order.created events, a statement per table for them all, and
+// makes the orders the API answers with. It does not take the quotas.
+func insert(tx *db.Tx, ds []*draft) error {
+	var orders, items []any
+	nitems := 0
+	events := make([]outbox.Subject, len(ds))
+	for i, d := range ds {
+		o, in := d.o, d.in
+		ab, _ := json.Marshal(d.answers)
+		atb, _ := json.Marshal(d.attendees)
+		o.Answers, o.Attendees = string(ab), string(atb)
+		orders = append(orders, o.ID, o.EventID, o.CustomerID, o.Status, o.BuyerName, o.BuyerEmail, o.BuyerPhone, o.Locale,
+			o.Total, o.Currency, o.ExpiresAt, o.Answers, o.Attendees, o.CreatedAt, o.UpdatedAt, in.QueueToken, in.accessHash)
+		out := o.order(d.now)
+		for _, tid := range d.types {
+			it := Item{TicketTypeID: tid, Quantity: d.qty[tid], UnitPrice: d.sale.TicketTypes[tid].Price}
+			items = append(items, o.ID, it.TicketTypeID, it.Quantity, it.UnitPrice)
+			nitems++
+			out.Items = append(out.Items, it)
+		}
+		for _, h := range d.held {
+			out.SeatIDs = append(out.SeatIDs, h.ID)
+		}
+		events[i] = outbox.Subject{ID: o.ID, Payload: map[string]any{
+			"order_id": o.ID, "event_id": o.EventID, "status": o.Status, "expires_at": o.ExpiresAt,
+			"total": o.Total, "currency": o.Currency, "locale": o.Locale, "seat_ids": out.SeatIDs,
+			"buyer": map[string]string{"name": o.BuyerName, "email": o.BuyerEmail, "phone": o.BuyerPhone},
+		}}
+		slices.SortFunc(out.Items, func(a, b Item) int { return strings.Compare(a.TicketTypeID, b.TicketTypeID) })
+		out.SeatIDs = slices.Sorted(slices.Values(out.SeatIDs))
+		out.Sessions = slices.Sorted(slices.Values(in.Sessions))
+		if out.Sessions == nil {
+			out.Sessions = []string{}
+		}
+		out.Consents = append(out.Consents, d.consents...)
+		slices.SortFunc(out.Consents, func(a, b event.ConsentRecord) int { return strings.Compare(a.Key, b.Key) })
+		d.out = out
+	}
 	if _, err := tx.Exec(`INSERT INTO orders (tenant_id, id, event_id, customer_id, status, buyer_name, buyer_email, buyer_phone, locale,
-		total, currency, expires_at, answers, attendees, source, created_at, updated_at, queue_token)
-		VALUES (@tenant, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'api', ?, ?, ?)`,
-		o.ID, o.EventID, o.CustomerID, o.Status, o.BuyerName, o.BuyerEmail, o.BuyerPhone, o.Locale,
-		o.Total, o.Currency, o.ExpiresAt, o.Answers, o.Attendees, o.CreatedAt, o.UpdatedAt, in.QueueToken); err != nil {
-		return nil, err
+		total, currency, expires_at, answers, attendees, source, created_at, updated_at, queue_token, access_hash)
+		VALUES `+db.Rows(len(ds), "@tenant, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'api', ?, ?, ?, ?"), orders...); err != nil {
+		return err
 	}
-	out := o.order(now)
-	for _, tid := range order {
-		it := Item{TicketTypeID: tid, Quantity: qty[tid], UnitPrice: sale.TicketTypes[tid].Price}
-		if _, err := tx.Exec(`INSERT INTO order_items (tenant_id, order_id, ticket_type_id, quantity, unit_price) VALUES (@tenant, ?, ?, ?, ?)`,
-			o.ID, it.TicketTypeID, it.Quantity, it.UnitPrice); err != nil {
-			return nil, err
-		}
-		out.Items = append(out.Items, it)
-	}
-	for _, h := range held {
-		if _, err := tx.Exec(`INSERT INTO order_seats (tenant_id, order_id, seat_id, ticket_type_id, unit_price) VALUES (@tenant, ?, ?, ?, ?)`,
-			o.ID, h.ID, h.TicketTypeID, sale.TicketTypes[h.TicketTypeID].Price); err != nil {
-			return nil, err
-		}
-		out.SeatIDs = append(out.SeatIDs, h.ID)
-	}
-	for _, sid := range in.Sessions {
-		if _, err := tx.Exec(`INSERT INTO order_sessions (tenant_id, order_id, session_id, quantity) VALUES (@tenant, ?, ?, ?)`, o.ID, sid, count); err != nil {
-			return nil, err
+	if nitems > 0 {
+		if _, err := tx.Exec(`INSERT INTO order_items (tenant_id, order_id, ticket_type_id, quantity, unit_price) VALUES `+
+			db.Rows(nitems, "@tenant, ?, ?, ?, ?"), items...); err != nil {
+			return err
 		}
 	}
-	for _, cr := range consents {
-		if _, err := tx.Exec(`INSERT INTO order_consents (tenant_id, order_id, key, version, granted, at) VALUES (@tenant, ?, ?, ?, ?, ?)`,
-			o.ID, cr.Key, cr.Version, cr.Granted, now); err != nil {
-			return nil, err
+	// Seats, sessions and consents are rare in a group: one row at a time.
+	for _, d := range ds {
+		o := d.o
+		for _, h := range d.held {
+			if _, err := tx.Exec(`INSERT INTO order_seats (tenant_id, order_id, seat_id, ticket_type_id, unit_price) VALUES (@tenant, ?, ?, ?, ?)`,
+				o.ID, h.ID, h.TicketTypeID, d.sale.TicketTypes[h.TicketTypeID].Price); err != nil {
+				return err
+			}
+		}
+		for _, sid := range d.in.Sessions {
+			if _, err := tx.Exec(`INSERT INTO order_sessions (tenant_id, order_id, session_id, quantity) VALUES (@tenant, ?, ?, ?)`, o.ID, sid, d.count); err != nil {
+				return err
+			}
+		}
+		for _, cr := range d.consents {
+			if _, err := tx.Exec(`INSERT INTO order_consents (tenant_id, order_id, key, version, granted, at) VALUES (@tenant, ?, ?, ?, ?, ?)`,
+				o.ID, cr.Key, cr.Version, cr.Granted, d.now); err != nil {
+				return err
+			}
 		}
 	}
-	if _, err := outbox.Emit(tx, "order.created", o.ID, map[string]any{
-		"order_id": o.ID, "event_id": o.EventID, "status": o.Status, "expires_at": o.ExpiresAt,
-		"total": o.Total, "currency": o.Currency, "locale": o.Locale, "seat_ids": out.SeatIDs,
-		"buyer": map[string]string{"name": o.BuyerName, "email": o.BuyerEmail, "phone": o.BuyerPhone},
-	}, now); err != nil {
-		return nil, err
-	}
-	// The quota last: on PostgreSQL the conditional write locks the ticket
-	// type's row until commit, so the lock is held for the commit alone,
-	// not for the inserts above.
-	slices.Sort(order)
-	for _, tid := range order {
-		if err := s.takeQuota(tx, sale.Event.ID, sale.TicketTypes[tid], qty[tid], now); err != nil {
-			return nil, err
-		}
-	}
-	slices.SortFunc(out.Items, func(a, b Item) int { return strings.Compare(a.TicketTypeID, b.TicketTypeID) })
-	slices.Sort(out.SeatIDs)
-	out.Sessions = slices.Sorted(slices.Values(in.Sessions))
-	if out.Sessions == nil {
-		out.Sessions = []string{}
-	}
-	out.Consents = append(out.Consents, consents...)
-	slices.SortFunc(out.Consents, func(a, b event.ConsentRecord) int { return strings.Compare(a.Key, b.Key) })
-	return out, nil
+	_, err := outbox.EmitAll(tx, "order.created", events, ds[0].now)
+	return err
 }
 
 // takeQuota takes n tickets of t, giving back the event's expired holds

@@ -204,6 +204,9 @@ type Service struct {
 	// event on PostgreSQL (nil on SQLite, whose single writer queues them
 	// anyway); see holdSlots.
 	holding *[holdStripes]chan struct{}
+	// groups gathers the quantity holds of an event into one transaction
+	// on PostgreSQL (nil on SQLite); see group.go.
+	groups *groups
 }
 
 // UseSeats connects the seat domain, so that orders can hold seats.
@@ -228,6 +231,7 @@ func NewService(d Deps) *Service {
 	}
 	s := &Service{db: d.DB, events: d.Events, wallets: d.Wallets, tickets: d.Tickets, now: d.Now}
 	if d.DB.Dialect() == db.Postgres {
+		s.groups = &groups{m: map[string]*group{}}
 		s.holding = new([holdStripes]chan struct{})
 		for i := range s.holding {
 			s.holding[i] = make(chan struct{}, holdSlots)

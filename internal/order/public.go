@@ -73,16 +73,13 @@ func (s *Service) CreatePublic(ctx context.Context, eventID string, in PublicCre
 	create := CreateInput{
 		Buyer: in.Buyer, Items: in.Items, Answers: in.Answers, Sessions: in.Sessions,
 		Consents: in.Consents, Locale: in.Locale, QueueToken: in.QueueToken,
-		SeatIDs: in.SeatIDs, BestAvailable: in.BestAvailable,
-	}
-	withKey := func(tx *db.Tx, o *Order) error {
-		return tx.ExecOne(`UPDATE orders SET access_hash = ? WHERE id = ? AND tenant_id = @tenant`, hashKey(key), o.ID)
+		SeatIDs: in.SeatIDs, BestAvailable: in.BestAvailable, accessHash: hashKey(key),
 	}
 	var out *Order
 	if in.BestAvailable != nil {
-		out, err = s.createBest(ctx, eventID, create, withKey)
+		out, err = s.createBest(ctx, eventID, create)
 	} else {
-		out, err = s.write(ctx, eventID, create, withKey)
+		out, err = s.write(ctx, eventID, create)
 	}
 	if err != nil {
 		return nil, err

@@ -29,14 +29,35 @@ type Event struct {
 // subject is the id of the object the event is about; payload is marshalled
 // to JSON and must not carry secrets.
 func Emit(tx *db.Tx, kind, subject string, payload any, at time.Time) (Event, error) {
-	raw, err := json.Marshal(payload)
+	out, err := EmitAll(tx, kind, []Subject{{ID: subject, Payload: payload}}, at)
 	if err != nil {
-		return Event{}, fmt.Errorf("outbox: marshal %s payload: %w", kind, err)
+		return Event{}, err
 	}
-	e := Event{ID: id.New("oev"), TenantID: tx.Tenant(), Kind: kind, Subject: subject, Payload: raw, CreatedAt: at}
-	_, err = tx.Exec(`INSERT INTO outbox (tenant_id, id, kind, subject, payload, created_at) VALUES (@tenant, ?, ?, ?, ?, ?)`,
-		e.ID, e.Kind, e.Subject, string(raw), e.CreatedAt)
-	return e, err
+	return out[0], nil
+}
+
+// Subject is one event of EmitAll: the id of the object it is about and its
+// payload.
+type Subject struct {
+	ID      string
+	Payload any
+}
+
+// EmitAll records events of one kind with one statement, in the order given.
+func EmitAll(tx *db.Tx, kind string, subjects []Subject, at time.Time) ([]Event, error) {
+	out := make([]Event, len(subjects))
+	args := make([]any, 0, 4*len(subjects))
+	for i, sub := range subjects {
+		raw, err := json.Marshal(sub.Payload)
+		if err != nil {
+			return nil, fmt.Errorf("outbox: marshal %s payload: %w", kind, err)
+		}
+		out[i] = Event{ID: id.New("oev"), TenantID: tx.Tenant(), Kind: kind, Subject: sub.ID, Payload: raw, CreatedAt: at}
+		args = append(args, out[i].ID, kind, sub.ID, string(raw), at)
+	}
+	_, err := tx.Exec(`INSERT INTO outbox (tenant_id, id, kind, subject, payload, created_at) VALUES `+
+		db.Rows(len(subjects), "@tenant, ?, ?, ?, ?, ?"), args...)
+	return out, err
 }
 
 // Load reads the events of tx's tenant with the given sequence numbers, in
