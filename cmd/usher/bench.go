@@ -19,7 +19,7 @@ type benchCmd struct {
 }
 
 type flashSaleCmd struct {
-	Target      string        `help:"A running server's loopback URL; without it a server runs in-process on a temporary SQLite folder." placeholder:"URL"`
+	Target      string        `help:"A running server's loopback URL, or several nodes' URLs separated by commas (buyers are spread over them); without it a server runs in-process on a temporary SQLite folder." placeholder:"URL"`
 	Buyers      int           `help:"Distinct buyers." default:"10000"`
 	Concurrency int           `help:"Requests in flight at once." default:"64"`
 	Seats       int           `help:"Sell a seat map of this many seats (buyers pick random seats) instead of a quantity." default:"0"`
@@ -30,10 +30,8 @@ type flashSaleCmd struct {
 }
 
 func (c *flashSaleCmd) run(ctx context.Context, log *slog.Logger, stdout io.Writer) error {
-	if c.Target != "" {
-		if err := bench.CheckLoopback(c.Target); err != nil {
-			return err
-		}
+	if _, err := bench.SplitTargets(c.Target); err != nil {
+		return err
 	}
 	if c.Concurrency < 1 || c.Concurrency > 4096 {
 		return fmt.Errorf("--concurrency must be between 1 and 4096")

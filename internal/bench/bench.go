@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -112,6 +113,22 @@ func (l *Latencies) Percentile(p float64) time.Duration {
 	slices.Sort(l.d)
 	i := int(float64(len(l.d)-1) * p / 100)
 	return l.d[i]
+}
+
+// SplitTargets reads --target: one URL or several separated by commas,
+// each a loopback address (see CheckLoopback). Empty is none.
+func SplitTargets(target string) ([]string, error) {
+	var out []string
+	for _, t := range strings.Split(target, ",") {
+		if t = strings.TrimSpace(t); t == "" {
+			continue
+		}
+		if err := CheckLoopback(t); err != nil {
+			return nil, err
+		}
+		out = append(out, strings.TrimSuffix(t, "/"))
+	}
+	return out, nil
 }
 
 // CheckLoopback refuses targets that are not on this machine: a bench is a

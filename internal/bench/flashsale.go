@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,8 +21,10 @@ import (
 
 // FlashSaleConfig describes one flash-sale rehearsal.
 type FlashSaleConfig struct {
-	// Target is a running server's loopback URL; empty serves one
-	// in-process on a temporary SQLite folder.
+	// Target is a running server's loopback URL, or several nodes' URLs
+	// separated by commas (the sale is prepared and the trivial endpoint
+	// measured on the first; buyers are spread over all of them); empty
+	// serves one in-process on a temporary SQLite folder.
 	Target string
 	// Buyers is how many distinct buyers take part.
 	Buyers int
@@ -33,6 +36,9 @@ type FlashSaleConfig struct {
 	Quota int
 	// Duration bounds each phase; the sale phase ends sooner when sold out.
 	Duration time.Duration
+	// Compare is how long the trivial endpoint and the waiting room's
+	// status check are measured; zero is Duration, at most 5 s.
+	Compare time.Duration
 	// Progress receives a line a second while the sale runs; may be nil.
 	Progress io.Writer
 	// Logger receives the in-process server's logs.
@@ -113,6 +119,9 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 	if cfg.Duration <= 0 {
 		cfg.Duration = 10 * time.Second
 	}
+	if cfg.Compare <= 0 {
+		cfg.Compare = min(cfg.Duration, 5*time.Second)
+	}
 	if cfg.Seats <= 0 && cfg.Quota <= 0 {
 		cfg.Quota = 100000
 	}
@@ -133,27 +142,35 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 		}
 		return nil
 	}
-	base := cfg.Target
-	if base == "" {
+	nodes, err := SplitTargets(cfg.Target)
+	if err != nil {
+		return nil, err
+	}
+	if len(nodes) == 0 {
 		url, stop, err := startWith(ctx, app.Config{}, cfg.Logger, mount)
 		if err != nil {
 			return nil, err
 		}
 		defer stop()
-		base = url
-	} else if err := CheckLoopback(base); err != nil {
-		return nil, err
+		nodes = []string{url}
 	}
-	c := NewClient(base, cfg.Concurrency)
-	res := &FlashSaleResult{Target: base, Concurrency: cfg.Concurrency, Confirmations: -1}
+	buyers := make([]*Client, len(nodes)) // buyer b buys on node b % len(nodes)
+	for i, n := range nodes {
+		buyers[i] = NewClient(n, cfg.Concurrency)
+	}
+	c := buyers[0]
+	res := &FlashSaleResult{Target: strings.Join(nodes, ", "), Concurrency: cfg.Concurrency, Confirmations: -1}
 	sale, err := prepare(ctx, c, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("prepare the sale: %w", err)
 	}
 	res.Mode, res.Stock = sale.mode, sale.stock
+	for _, b := range buyers {
+		b.Token = c.Token // the organizer's token, good on every node
+	}
 
 	// The trivial endpoint, same server, same client, same concurrency.
-	n, elapsed := hammer(ctx, cfg.Concurrency, min(cfg.Duration, 5*time.Second), func(ctx context.Context, _ *rand.Rand) bool {
+	n, elapsed := hammer(ctx, cfg.Concurrency, cfg.Compare, func(ctx context.Context, _ *rand.Rand) bool {
 		st, err := c.Do(ctx, "GET", "/healthz", nil, nil)
 		return err == nil && st == 200
 	})
@@ -173,7 +190,7 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 	if err := c.must(ctx, "POST", "/v1/public/events/"+sale.eventID+"/queue", map[string]any{"client_id": "bench"}, &q); err != nil {
 		return res, fmt.Errorf("join the queue: %w", err)
 	}
-	n, elapsed = hammer(ctx, cfg.Concurrency, min(cfg.Duration, 5*time.Second), func(ctx context.Context, _ *rand.Rand) bool {
+	n, elapsed = hammer(ctx, cfg.Concurrency, cfg.Compare, func(ctx context.Context, _ *rand.Rand) bool {
 		st, err := c.Do(ctx, "GET", "/v1/public/queue/"+q.Token, nil, nil)
 		return err == nil && st == 200
 	})
@@ -241,7 +258,7 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 			path = floorPath
 		}
 		t0 := time.Now()
-		st, err := c.Do(ctx, "POST", path, body, dst)
+		st, err := buyers[b%int64(len(buyers))].Do(ctx, "POST", path, body, dst)
 		if ctx.Err() != nil {
 			return false
 		}

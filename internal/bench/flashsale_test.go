@@ -8,10 +8,8 @@ import (
 	"time"
 )
 
-// TestFlashSaleInProcess runs both rehearsals briefly against an in-process
-// server: the stock sells out exactly and nothing is oversold. Speed is not
-// asserted (see BENCHMARKS.md); USHER_BENCH_DURATION lengthens the run for
-// profiling with -cpuprofile.
+// TestFloorNeedsInProcessQuantity: the floor is refused against a target
+// or on seats.
 func TestFloorNeedsInProcessQuantity(t *testing.T) {
 	for _, cfg := range []FlashSaleConfig{{Floor: true, Seats: 10}, {Floor: true, Target: "http://127.0.0.1:1"}} {
 		if _, err := FlashSale(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "floor") {
@@ -20,6 +18,27 @@ func TestFloorNeedsInProcessQuantity(t *testing.T) {
 	}
 }
 
+// TestSplitTargets: --target takes one loopback URL or several separated
+// by commas, and refuses the lot when one of them is not on this machine.
+func TestSplitTargets(t *testing.T) {
+	got, err := SplitTargets(" http://127.0.0.1:8081/, http://localhost:8082,,http://[::1]:8083")
+	if err != nil || strings.Join(got, " ") != "http://127.0.0.1:8081 http://localhost:8082 http://[::1]:8083" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	if got, err := SplitTargets(""); err != nil || len(got) != 0 {
+		t.Fatalf("empty: %q, %v", got, err)
+	}
+	for _, bad := range []string{"http://127.0.0.1:8081,http://10.0.0.5:8080", "127.0.0.1:8081", "ftp://127.0.0.1"} {
+		if _, err := SplitTargets(bad); err == nil {
+			t.Fatalf("%q accepted", bad)
+		}
+	}
+}
+
+// TestFlashSaleInProcess runs both rehearsals briefly against an in-process
+// server: the stock sells out exactly and nothing is oversold. Speed is not
+// asserted (see BENCHMARKS.md); USHER_BENCH_DURATION lengthens the run for
+// profiling with -cpuprofile.
 func TestFlashSaleInProcess(t *testing.T) {
 	d := 20 * time.Second
 	quota := 300
