@@ -174,8 +174,8 @@ func (s *Service) createBest(ctx context.Context, eventID string, in CreateInput
 }
 
 // write runs create in one transaction and, for seats, clears this node's
-// seat-map snapshot once the hold is committed. On PostgreSQL, holds of
-// quantities join their event's group (see group.go).
+// seat-map snapshot once the hold is committed. On PostgreSQL, holds
+// without sessions join their event's group (see group.go).
 func (s *Service) write(ctx context.Context, eventID string, in CreateInput) (*Order, error) {
 	if s.groups != nil && groupable(in) {
 		return s.joinGroup(ctx, eventID, in)
@@ -216,7 +216,7 @@ func (s *Service) create(tx *db.Tx, snap *event.Snapshot, eventID string, in Cre
 	if err != nil {
 		return nil, err
 	}
-	d, err := s.plan(tx, sale, in, s.now())
+	d, err := s.plan(tx, sale, in, s.now(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -262,8 +262,10 @@ type draft struct {
 // plan checks an order against its sale and works out what it takes. It
 // reads, and writes nothing unless the order names seats: their holds are
 // conditional writes made here, so that a seat someone else has is refused
-// before anything else is said.
-func (s *Service) plan(tx *db.Tx, sale *event.Sale, in CreateInput, now time.Time) (*draft, error) {
+// before anything else is said. With claims (a group of orders), the seats
+// are checked against the group's locked seats instead, and nothing is
+// written: the caller claims them once the order is planned.
+func (s *Service) plan(tx *db.Tx, sale *event.Sale, in CreateInput, now time.Time, claims *seat.Claims) (*draft, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
@@ -296,7 +298,11 @@ func (s *Service) plan(tx *db.Tx, sale *event.Sale, in CreateInput, now time.Tim
 			return nil, fault.New(fault.Unavailable, "seat maps are not configured")
 		}
 		var err error
-		d.held, err = s.seats.Hold(tx, sale.Event.ID, o.ID, in.SeatIDs, &exp, now)
+		if claims != nil {
+			d.held, err = claims.Check(in.SeatIDs)
+		} else {
+			d.held, err = s.seats.Hold(tx, sale.Event.ID, o.ID, in.SeatIDs, &exp, now)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -397,7 +403,7 @@ func (s *Service) plan(tx *db.Tx, sale *event.Sale, in CreateInput, now time.Tim
 	}
 	if o.Status == StatusHeld {
 		o.ExpiresAt = &exp
-	} else if len(d.held) > 0 {
+	} else if len(d.held) > 0 && claims == nil {
 		// Waiting for staff: the seats stay held until a decision.
 		if err := s.seats.Extend(tx, o.ID, nil); err != nil {
 			return nil, err
@@ -416,8 +422,8 @@ func (d *draft) typeOrder() []string {
 // and their order.created events, a statement per table for them all, and
 // makes the orders the API answers with. It does not take the quotas.
 func insert(tx *db.Tx, ds []*draft) error {
-	var orders, items []any
-	nitems := 0
+	var orders, items, seats []any
+	nitems, nseats := 0, 0
 	events := make([]outbox.Subject, len(ds))
 	for i, d := range ds {
 		o, in := d.o, d.in
@@ -434,6 +440,8 @@ func insert(tx *db.Tx, ds []*draft) error {
 			out.Items = append(out.Items, it)
 		}
 		for _, h := range d.held {
+			seats = append(seats, o.ID, h.ID, h.TicketTypeID, d.sale.TicketTypes[h.TicketTypeID].Price)
+			nseats++
 			out.SeatIDs = append(out.SeatIDs, h.ID)
 		}
 		events[i] = outbox.Subject{ID: o.ID, Payload: map[string]any{
@@ -462,15 +470,15 @@ func insert(tx *db.Tx, ds []*draft) error {
 			return err
 		}
 	}
-	// Seats, sessions and consents are rare in a group: one row at a time.
+	if nseats > 0 {
+		if _, err := tx.Exec(`INSERT INTO order_seats (tenant_id, order_id, seat_id, ticket_type_id, unit_price) VALUES `+
+			db.Rows(nseats, "@tenant, ?, ?, ?, ?"), seats...); err != nil {
+			return err
+		}
+	}
+	// Sessions and consents are rare: one row at a time.
 	for _, d := range ds {
 		o := d.o
-		for _, h := range d.held {
-			if _, err := tx.Exec(`INSERT INTO order_seats (tenant_id, order_id, seat_id, ticket_type_id, unit_price) VALUES (@tenant, ?, ?, ?, ?)`,
-				o.ID, h.ID, h.TicketTypeID, d.sale.TicketTypes[h.TicketTypeID].Price); err != nil {
-				return err
-			}
-		}
 		for _, sid := range d.in.Sessions {
 			if _, err := tx.Exec(`INSERT INTO order_sessions (tenant_id, order_id, session_id, quantity) VALUES (@tenant, ?, ?, ?)`, o.ID, sid, d.count); err != nil {
 				return err

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/usher-events/usher/internal/db"
+	"github.com/usher-events/usher/internal/seat"
 )
 
 // Holds in groups (PostgreSQL).
@@ -16,20 +17,22 @@ import (
 // the type's row, and PostgreSQL keeps that row locked until the hold's
 // commit, WAL flush included. Made one by one, holds of one ticket type are
 // therefore about one commit apart, whatever the number of nodes. A node
-// instead gathers the quantity holds of one event that arrive while its
-// previous group is being written and writes them as one transaction: the
-// event and its ticket types read once, each order checked and inserted,
-// and then, for each ticket type, the group's whole quantity taken by one
-// conditional write. The row is locked for that last statement and the
-// commit, once per group.
+// instead gathers the holds of one event that arrive while its previous
+// groups are being written and writes them as one transaction: the event
+// and its ticket types read once, the group's seats locked and read once
+// in id order, each order checked, the seats, orders, items and events
+// written with one statement per table, and then, for each ticket type,
+// the group's whole quantity taken by one conditional write. The row is
+// locked for that last statement and the commit, once per group.
 //
 // A group that does not fit in what is left (near the sell-out), or whose
 // transaction fails for any reason, is rolled back whole and its orders are
 // written one by one, as without groups: each then gets the answer it would
 // have had alone (sold_out to those that do not fit, expired holds given
 // back first). An order that a group finds wrong (validation, a closed
-// sale, an unknown customer) gets its error without touching the others:
-// checking writes nothing (see plan).
+// sale, a seat someone else has or an earlier order of the group claimed)
+// gets its error without touching the others: checking an order in a group
+// writes nothing (see plan and seat.Claims).
 
 // maxGroup bounds the orders of one group, so that a group's transaction
 // stays short next to other nodes' holds on the same rows.
@@ -42,12 +45,11 @@ const maxGroup = 32
 // the group's rows were inserted by one statement per table) slower than 2.
 const groupsInFlight = 3
 
-// groupable reports whether an order can be written in a group: a quantity
-// hold without seats and without sessions (whose capacity is judged by a
-// sum over orders, which the orders of one group could not see of each
-// other before their inserts).
+// groupable reports whether an order can be written in a group: any hold
+// without sessions (whose capacity is judged by a sum over orders, which the
+// orders of one group could not see of each other before their inserts).
 func groupable(in CreateInput) bool {
-	return len(in.SeatIDs) == 0 && in.BestAvailable == nil && len(in.Sessions) == 0
+	return len(in.Sessions) == 0
 }
 
 // groups are a node's hold groups, by tenant and event.
@@ -71,6 +73,10 @@ type member struct {
 	err  error
 	done chan struct{}
 }
+
+// errNoSeats sends a group with seats on a node without seat maps to the
+// one-by-one path, which answers each order.
+var errNoSeats = errors.New("order: seat maps are not configured")
 
 // errShort rolls back a group that one of its ticket types cannot cover.
 var errShort = errors.New("order: the group's quantity is more than is left")
@@ -159,6 +165,9 @@ func (s *Service) writeGroup(eventID string, batch []*member) {
 		// are answered together.
 		ctx := context.WithoutCancel(live[0].ctx)
 		err := s.db.Write(ctx, func(tx *db.Tx) error { return s.groupTx(tx, eventID, live) })
+		if s.seats != nil && slices.ContainsFunc(live, func(m *member) bool { return len(m.in.SeatIDs) > 0 }) {
+			s.seats.Invalidate(eventID)
+		}
 		if err == nil {
 			for _, m := range live {
 				if m.err == nil {
@@ -190,16 +199,44 @@ func (s *Service) groupTx(tx *db.Tx, eventID string, members []*member) error {
 		return err
 	}
 	now := s.now()
+	var claims *seat.Claims
+	var seats []string
+	for _, m := range members {
+		seats = append(seats, m.in.SeatIDs...)
+	}
+	if len(seats) > 0 {
+		if s.seats == nil {
+			return errNoSeats
+		}
+		// The group's seats locked and read at once, in id order (so that
+		// groups never deadlock), and the ticket types they may name.
+		if claims, err = s.seats.Lock(tx, all.Event.ID, seats, now); err != nil {
+			return err
+		}
+		all.TicketTypes = maps.Clone(all.TicketTypes)
+		types, err := s.events.TicketTypesTx(tx, all.Event.ID)
+		if err != nil {
+			return err
+		}
+		for i := range types {
+			if all.TicketTypes[types[i].ID] == nil {
+				all.TicketTypes[types[i].ID] = &types[i]
+			}
+		}
+	}
 	need := map[string]int{}
 	var drafts []*draft
 	for _, m := range members {
 		sale, err := all.For(m.in.typeIDs(), nil)
 		if err == nil {
-			m.d, err = s.plan(tx, sale, m.in, now)
+			m.d, err = s.plan(tx, sale, m.in, now, claims)
 		}
 		if err != nil {
 			m.err = err
 			continue
+		}
+		if len(m.d.held) > 0 {
+			claims.Claim(m.d.o.ID, m.d.held, m.d.o.ExpiresAt)
 		}
 		drafts = append(drafts, m.d)
 		for tid, n := range m.d.qty {
@@ -208,6 +245,11 @@ func (s *Service) groupTx(tx *db.Tx, eventID string, members []*member) error {
 	}
 	if len(drafts) == 0 {
 		return nil
+	}
+	if claims != nil {
+		if err := claims.Write(); err != nil {
+			return err
+		}
 	}
 	if err := insert(tx, drafts); err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"github.com/usher-events/usher/internal/event"
 	"github.com/usher-events/usher/internal/fault"
 	"github.com/usher-events/usher/internal/order"
+	"github.com/usher-events/usher/internal/seat"
 )
 
 // TestHoldsInGroupsAnswerEachBuyer: 64 buyers hold at once, some with
@@ -131,5 +132,77 @@ func TestHoldsInGroupsAnswerEachBuyer(t *testing.T) {
 			t.Fatalf("%d orders in %d transactions: no group was written", orders, txs)
 		}
 		t.Logf("%d orders in %d transactions", orders, txs)
+	})
+}
+
+// TestSeatOrdersFailAlone: 64 buyers at once, a third of them with orders
+// that fail after their seats were checked (a seat that is not the event's
+// beside a good one, or a seat with a ticket type not on sale yet). Every
+// good order holds its seat; every failed one leaves its good seat free,
+// whether or not it shared a transaction with the others.
+func TestSeatOrdersFailAlone(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		f := setup(t, d, 600, 1000)
+		svc, seats := withSeats(t, f, []string{"A"}, 4, 20) // 80 seats
+		closed, err := f.events.CreateTicketType(f.ctx, f.event.ID, event.TicketTypeInput{Name: "Later", Price: 500, Currency: "KRW", Quota: 100,
+			SalesStart: ptr(f.clock.now().Add(48 * 3600e9))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const buyers = 64
+		got := make([]*order.Order, buyers)
+		errs := make([]error, buyers)
+		var wg sync.WaitGroup
+		for b := range buyers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				in := order.CreateInput{Buyer: order.Buyer{Name: "Seat Buyer", Email: fmt.Sprintf("s%d@example.com", b)}, SeatIDs: []string{seats[b].ID}}
+				switch b % 3 {
+				case 1:
+					in.SeatIDs = append(in.SeatIDs, "seat_not_this_events")
+				case 2:
+					in.Items = []order.ItemInput{{TicketTypeID: closed.ID, Quantity: 1}}
+				}
+				got[b], errs[b] = f.orders.Create(f.ctx, f.event.ID, in)
+			}()
+		}
+		wg.Wait()
+		list, err := svc.List(f.ctx, f.event.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		status := map[string]string{}
+		for _, s := range list {
+			status[s.ID] = s.Status
+		}
+		for b := range buyers {
+			switch b % 3 {
+			case 0:
+				if errs[b] != nil || len(got[b].SeatIDs) != 1 || got[b].SeatIDs[0] != seats[b].ID {
+					t.Fatalf("buyer %d: %+v, %v", b, got[b], errs[b])
+				}
+				if status[seats[b].ID] != seat.StatusHeld {
+					t.Fatalf("buyer %d's seat is %s", b, status[seats[b].ID])
+				}
+			case 1:
+				if !fault.Is(errs[b], fault.Validation) {
+					t.Fatalf("buyer %d (a stranger seat): %v", b, errs[b])
+				}
+			case 2:
+				if !fault.Is(errs[b], fault.SalesNotOpen) {
+					t.Fatalf("buyer %d (a closed type): %v", b, errs[b])
+				}
+			}
+			if b%3 != 0 && status[seats[b].ID] != seat.StatusAvailable {
+				t.Fatalf("buyer %d failed but seat %s is %s", b, seats[b].ID, status[seats[b].ID])
+			}
+		}
+		// Nothing else moved: seats past the buyers' are all free.
+		for _, s := range seats[buyers:] {
+			if status[s.ID] != seat.StatusAvailable {
+				t.Fatalf("seat %s nobody asked for is %s", s.ID, status[s.ID])
+			}
+		}
 	})
 }
