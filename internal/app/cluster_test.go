@@ -24,18 +24,7 @@ func TestThreeNodeFlashSale(t *testing.T) {
 	if dbtest.PostgresURL() == "" || dbtest.RedisURL() == "" {
 		t.Skip("needs USHER_TEST_POSTGRES_URL and USHER_TEST_REDIS_URL")
 	}
-	dc := dbtest.Config(t, db.Postgres)
-	log := slog.New(slog.DiscardHandler)
-	var nodes []*bundle
-	for range 3 {
-		a, err := app.New(context.Background(), app.Config{Addr: "127.0.0.1:0", DatabaseURL: dc.URL, RedisURL: dbtest.RedisURL()}, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := httptest.NewServer(a.Handler())
-		t.Cleanup(func() { srv.Close(); a.Close(context.Background()) })
-		nodes = append(nodes, &bundle{t: t, app: a, srv: srv})
-	}
+	nodes := startNodes(t, 3)
 	n0 := nodes[0]
 	tok := n0.signup("Cluster Org", "owner@cluster.example").Access
 	ev := n0.do("POST", "/v1/events", tok, validEvent("Three Node Concert"))
@@ -132,17 +121,9 @@ func TestBenchAcrossThreeNodes(t *testing.T) {
 	if dbtest.PostgresURL() == "" || dbtest.RedisURL() == "" {
 		t.Skip("needs USHER_TEST_POSTGRES_URL and USHER_TEST_REDIS_URL")
 	}
-	dc := dbtest.Config(t, db.Postgres)
-	log := slog.New(slog.DiscardHandler)
 	var urls []string
-	for range 3 {
-		a, err := app.New(context.Background(), app.Config{Addr: "127.0.0.1:0", DatabaseURL: dc.URL, RedisURL: dbtest.RedisURL()}, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := httptest.NewServer(a.Handler())
-		t.Cleanup(func() { srv.Close(); a.Close(context.Background()) })
-		urls = append(urls, srv.URL)
+	for _, n := range startNodes(t, 3) {
+		urls = append(urls, n.srv.URL)
 	}
 	res, err := bench.FlashSale(context.Background(), bench.FlashSaleConfig{
 		Target: strings.Join(urls, ","), Quota: 600, Concurrency: 48, Duration: time.Minute, Compare: 200 * time.Millisecond,
@@ -154,4 +135,23 @@ func TestBenchAcrossThreeNodes(t *testing.T) {
 		t.Fatalf("%d holds of 600, oversold %d, errors %d", res.Holds, res.Oversold, res.Errors)
 	}
 	t.Logf("%.0f holds/s across three nodes, p99 %s", res.HoldsPerSec, res.P99)
+}
+
+// startNodes starts n servers against one fresh PostgreSQL schema and the
+// test Redis, as `usher serve --database-url … --redis-url …` on n machines.
+func startNodes(t *testing.T, n int) []*bundle {
+	t.Helper()
+	dc := dbtest.Config(t, db.Postgres)
+	log := slog.New(slog.DiscardHandler)
+	var nodes []*bundle
+	for range n {
+		a, err := app.New(context.Background(), app.Config{Addr: "127.0.0.1:0", DatabaseURL: dc.URL, RedisURL: dbtest.RedisURL()}, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(a.Handler())
+		t.Cleanup(func() { srv.Close(); a.Close(context.Background()) })
+		nodes = append(nodes, &bundle{t: t, app: a, srv: srv})
+	}
+	return nodes
 }
