@@ -178,10 +178,15 @@ func (s *Service) writeGroup(eventID string, batch []*member) {
 			return
 		}
 	}
+	// One by one, as many at once as writeOne lets an event have.
+	var wg sync.WaitGroup
 	for _, m := range live {
-		m.out, m.err = s.writeOne(m.ctx, eventID, m.in)
-		close(m.done)
+		wg.Go(func() {
+			m.out, m.err = s.writeOne(m.ctx, eventID, m.in)
+			close(m.done)
+		})
 	}
+	wg.Wait()
 }
 
 // groupTx checks and inserts a group's orders and takes their quantities.
