@@ -54,6 +54,9 @@ type Seat struct {
 	Number       int    `json:"number" db:"number"`
 	TicketTypeID string `json:"ticket_type_id" db:"ticket_type_id"`
 	Status       string `json:"status" enum:"available,held,sold" db:"-"`
+	// OrderID is the order that holds or bought the seat, in the
+	// organizer's list only (never in the public one).
+	OrderID string `json:"order_id,omitempty" db:"-"`
 }
 
 // seatRow is a seat as stored, with what its effective status needs.
@@ -61,6 +64,8 @@ type seatRow struct {
 	Seat
 	Stored    string     `db:"status"`
 	HoldUntil *time.Time `db:"hold_until"`
+	HoldOrder *string    `db:"hold_order"`
+	SoldOrder *string    `db:"sold_order"`
 }
 
 // effective is the seat's status at now: a hold past its end is available.
@@ -196,7 +201,7 @@ func (s *Service) List(ctx context.Context, eventID string) ([]Seat, error) {
 			return err
 		}
 		var err error
-		out, err = s.read(tx, eventID)
+		out, err = s.read(tx, eventID, true)
 		return err
 	})
 	return out, err
@@ -242,7 +247,7 @@ func (s *Service) snapshot(ctx context.Context, eventID string, fresh bool) (*sn
 		if e.Status == event.StatusDraft {
 			return fault.New(fault.NotFound, "no event %q", eventID)
 		}
-		seats, err = s.read(tx, eventID)
+		seats, err = s.read(tx, eventID, false)
 		return err
 	})
 	if err != nil {
@@ -260,17 +265,28 @@ func (s *Service) snapshot(ctx context.Context, eventID string, fresh bool) (*sn
 	return next, nil
 }
 
-func (s *Service) read(tx *db.Tx, eventID string) ([]Seat, error) {
+// read returns an event's seats in map order with their status at now and,
+// with orders (the organizer's list), the order that holds or bought each.
+func (s *Service) read(tx *db.Tx, eventID string, orders bool) ([]Seat, error) {
 	var rows []seatRow
-	if err := tx.Select(&rows, `SELECT id, section, row_label, number, ticket_type_id, status, hold_until
+	if err := tx.Select(&rows, `SELECT id, section, row_label, number, ticket_type_id, status, hold_until, hold_order, sold_order
 		FROM seats WHERE tenant_id = @tenant AND event_id = ? ORDER BY position`, eventID); err != nil {
 		return nil, err
 	}
 	now := s.now()
 	out := make([]Seat, len(rows))
-	for i := range rows {
-		out[i] = rows[i].Seat
-		out[i].Status = rows[i].effective(now)
+	for i, r := range rows {
+		out[i] = r.Seat
+		out[i].Status = r.effective(now)
+		if !orders {
+			continue
+		}
+		switch {
+		case out[i].Status == StatusSold && r.SoldOrder != nil:
+			out[i].OrderID = *r.SoldOrder
+		case out[i].Status == StatusHeld && r.HoldOrder != nil:
+			out[i].OrderID = *r.HoldOrder
+		}
 	}
 	return out, nil
 }

@@ -78,6 +78,18 @@ func TestSeatPages(t *testing.T) {
 	if o := org.get("/app/orders/" + oid); !strings.Contains(o.body, "Floor A-1, Floor A-2") {
 		t.Fatalf("the staff order page does not name the seats:\n%s", o.text())
 	}
+	// The organizer's seat map draws every seat and links the held ones to
+	// their order; the buyers' map never names an order.
+	ev := org.get("/app/events/" + id)
+	if n := strings.Count(ev.body, `<a class="seat-cell held" href="/app/orders/`+oid+`"`); n != 2 {
+		t.Fatalf("the organizer's map links %d seats to the order, want 2:\n%s", n, ev.body)
+	}
+	if n := strings.Count(ev.body, `<span class="seat-cell available"`); n != 6 {
+		t.Fatalf("the organizer's map shows %d free seats, want 6", n)
+	}
+	if strings.Contains(buyer.get("/e/"+id+"/register").body, oid) || strings.Contains(buyer.get("/v1/public/events/"+id+"/seats").body, oid) {
+		t.Fatal("a buyer's seat map names an order")
+	}
 
 	// A second buyer whose page still shows A2 free.
 	late := newBrowser(t, srv)
