@@ -101,3 +101,31 @@ func (s *Service) HandleRemove(ctx context.Context, in *RemoveRequest) (*RemoveR
 	out.Body.Removed = n
 	return out, nil
 }
+
+// RetypeRequest is PATCH /v1/events/{event_id}/seats.
+type RetypeRequest struct {
+	EventPath
+	Section string `query:"section" required:"true" maxLength:"50" doc:"The section whose seats change."`
+	Row     string `query:"row" maxLength:"20" doc:"Only this row of the section."`
+	Body    struct {
+		TicketTypeID string `json:"ticket_type_id" minLength:"1" maxLength:"100" doc:"The event's ticket type the seats are sold as from now on."`
+	}
+}
+
+// RetypeResponse says how many seats changed.
+type RetypeResponse struct {
+	Body struct {
+		Updated int `json:"updated"`
+	}
+}
+
+// HandleRetype gives a section's (or a row's) seats another ticket type.
+func (s *Service) HandleRetype(ctx context.Context, in *RetypeRequest) (*RetypeResponse, error) {
+	n, err := s.Retype(ctx, in.EventID, in.Section, in.Row, in.Body.TicketTypeID)
+	if err != nil {
+		return nil, err
+	}
+	out := &RetypeResponse{}
+	out.Body.Updated = n
+	return out, nil
+}

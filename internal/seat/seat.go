@@ -366,44 +366,122 @@ func sortByNumber(r []Seat) {
 	}
 }
 
-// Remove deletes a section's seats, or one row's when row is not empty, from
-// an event's map that is not over (finished or cancelled). Seats that any
-// order ever held stay part of that order's history: when the selection has
-// one, nothing is removed (conflict).
-func (s *Service) Remove(ctx context.Context, eventID, section, row string) (int, error) {
+// Retype gives a section's seats, or one row's when row is not empty, the
+// ticket type ticketTypeID (one of the event's), for an event that is not
+// over. Seats that a live order holds or bought keep theirs: when the
+// selection has one, nothing changes (conflict). Orders made before keep
+// the type and price they were made with.
+func (s *Service) Retype(ctx context.Context, eventID, section, row, ticketTypeID string) (int, error) {
+	where, args, err := selection(eventID, section, row)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = s.db.Write(ctx, func(tx *db.Tx) error {
+		if err := s.openMap(tx, eventID); err != nil {
+			return err
+		}
+		var owner int
+		if err := tx.Get(&owner, `SELECT COUNT(*) FROM ticket_types WHERE tenant_id = @tenant AND event_id = ? AND id = ?`, eventID, ticketTypeID); err != nil {
+			return err
+		}
+		if owner == 0 {
+			return fault.Field("ticket_type_id", "no ticket type "+ticketTypeID+" in this event")
+		}
+		total, err := count(tx, where, args)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		res, err := tx.Exec(`UPDATE seats SET ticket_type_id = ? WHERE `+where+`
+			AND (status = 'available' OR (status = 'held' AND hold_until <= ?))`, append(append([]any{ticketTypeID}, args...), now)...)
+		if err != nil {
+			return err
+		}
+		affected, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if int(affected) != total {
+			return fault.New(fault.Conflict, "%d of these seats are held or sold; seats with live orders keep their ticket type", total-int(affected))
+		}
+		n = total
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.Invalidate(eventID)
+	api.SetTarget(ctx, eventID)
+	return n, nil
+}
+
+// selection is the WHERE clause (and its arguments) of a section's seats,
+// or one row's.
+func selection(eventID, section, row string) (string, []any, error) {
 	section, row = strings.TrimSpace(section), strings.TrimSpace(row)
 	var c fault.Check
 	c.Add(section == "" || utf8.RuneCountInString(section) > 50, "section", "must name a section (at most 50 characters)")
 	c.Add(utf8.RuneCountInString(row) > 20, "row", "must be at most 20 characters")
 	if err := c.Err(); err != nil {
+		return "", nil, err
+	}
+	where := `tenant_id = @tenant AND event_id = ? AND section = ?`
+	args := []any{eventID, section}
+	if row != "" {
+		where += ` AND row_label = ?`
+		args = append(args, row)
+	}
+	return where, args, nil
+}
+
+// openMap refuses changes to the seat map of an event that is over, and of
+// one that is not the caller's (not found).
+func (s *Service) openMap(tx *db.Tx, eventID string) error {
+	e, err := s.events.EventTx(tx, eventID)
+	if err != nil {
+		return err
+	}
+	if e.Status == event.StatusFinished || e.Status == event.StatusCancelled {
+		return fault.New(fault.InvalidTransition, "a %s event's seat map stays as it was", e.Status)
+	}
+	return nil
+}
+
+// count counts the selected seats: not found when there are none.
+func count(tx *db.Tx, where string, args []any) (int, error) {
+	var total int
+	if err := tx.Get(&total, `SELECT COUNT(*) FROM seats WHERE `+where, args...); err != nil {
+		return 0, err
+	}
+	if total == 0 {
+		what := fmt.Sprintf("section %q", args[1])
+		if len(args) > 2 {
+			what += fmt.Sprintf(", row %q", args[2])
+		}
+		return 0, fault.New(fault.NotFound, "no seats in %s", what)
+	}
+	return total, nil
+}
+
+// Remove deletes a section's seats, or one row's when row is not empty, from
+// an event's map that is not over (finished or cancelled). Seats that any
+// order ever held stay part of that order's history: when the selection has
+// one, nothing is removed (conflict).
+func (s *Service) Remove(ctx context.Context, eventID, section, row string) (int, error) {
+	where, args, err := selection(eventID, section, row)
+	if err != nil {
 		return 0, err
 	}
 	var n int
-	err := s.db.Write(ctx, func(tx *db.Tx) error {
-		e, err := s.events.EventTx(tx, eventID)
-		if err != nil {
+	err = s.db.Write(ctx, func(tx *db.Tx) error {
+		if err := s.openMap(tx, eventID); err != nil {
 			return err
 		}
-		if e.Status == event.StatusFinished || e.Status == event.StatusCancelled {
-			return fault.New(fault.InvalidTransition, "a %s event's seat map stays as it was", e.Status)
-		}
-		where := `tenant_id = @tenant AND event_id = ? AND section = ?`
-		args := []any{eventID, section}
-		if row != "" {
-			where += ` AND row_label = ?`
-			args = append(args, row)
-		}
-		var total, ordered int
-		if err := tx.Get(&total, `SELECT COUNT(*) FROM seats WHERE `+where, args...); err != nil {
+		if _, err := count(tx, where, args); err != nil {
 			return err
 		}
-		if total == 0 {
-			what := fmt.Sprintf("section %q", section)
-			if row != "" {
-				what += fmt.Sprintf(", row %q", row)
-			}
-			return fault.New(fault.NotFound, "no seats in %s", what)
-		}
+		var ordered int
 		if err := tx.Get(&ordered, `SELECT COUNT(*) FROM order_seats WHERE tenant_id = @tenant AND seat_id IN (SELECT id FROM seats WHERE `+where+`)`, args...); err != nil {
 			return err
 		}

@@ -471,6 +471,23 @@ func (p *Pages) RemoveSeats(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// RetypeSeats gives a section's (or a row's) seats another ticket type.
+func (p *Pages) RetypeSeats(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, writer, func(v *visit) error {
+		id := v.r.PathValue("event_id")
+		f := v.r.PostForm
+		form := map[string]string{}
+		for _, k := range []string{"section", "row", "ticket_type_id"} {
+			form["retype."+k] = strings.TrimSpace(f.Get(k))
+		}
+		if _, err := p.deps.Seats.Retype(v.ctx(), id, form["retype.section"], form["retype.row"], form["retype.ticket_type_id"]); err != nil {
+			return p.failOn(v, id, "retype", form, err)
+		}
+		http.Redirect(v.w, v.r, "/app/events/"+id+"?done=seats_retyped#seats", http.StatusSeeOther)
+		return nil
+	})
+}
+
 // parseRows reads row labels: a range of letters or numbers ("A-J",
 // "1-20") or a comma-separated list ("A, B, AA"); at most 200 rows of up to
 // 20 characters.
@@ -585,7 +602,7 @@ var eventNotices = map[string]string{
 	"event_created": "notice.event_created", "event_saved": "notice.event_saved",
 	"event_publish": "notice.event_publish", "event_close_sales": "notice.event_close_sales",
 	"event_reopen_sales": "notice.event_reopen_sales", "event_finish": "notice.event_finish",
-	"event_cancel": "notice.event_cancel", "ticket_type_created": "notice.ticket_type_created", "ticket_type_saved": "notice.ticket_type_saved", "seats_created": "notice.seats_created", "seats_removed": "notice.seats_removed",
+	"event_cancel": "notice.event_cancel", "ticket_type_created": "notice.ticket_type_created", "ticket_type_saved": "notice.ticket_type_saved", "seats_created": "notice.seats_created", "seats_removed": "notice.seats_removed", "seats_retyped": "notice.seats_retyped",
 	"session_created": "notice.session_created", "room_saved": "notice.room_saved",
 	"form_saved": "notice.form_saved", "template_saved": "notice.template_saved",
 	"customer_created": "notice.customer_created", "charged": "notice.charged",

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -113,6 +114,45 @@ func TestSeatPages(t *testing.T) {
 	}
 	if got := seatRE.FindAllStringSubmatch(buyer.get("/e/"+id+"/register").body, -1); strings.Count(strings.Join(flat(got), " "), " disabled") != 4 {
 		t.Errorf("after two orders of two seats the map shows %v", got)
+	}
+
+	// Row B (free) is sold as another type from now on; the section as a
+	// whole is not, while row A's seats are held.
+	if p := org.submit("/app/events/"+id, "/app/events/"+id+"/ticket-types", url.Values{"name": {"Balcony"}, "price": {"30,000"},
+		"currency": {"KRW"}, "quota": {"50"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add the Balcony type: %d", p.status)
+	}
+	balcony := regexp.MustCompile(`<option value="(tty_[A-Za-z0-9]+)">Balcony`).FindStringSubmatch(org.get("/app/events/" + id).body)
+	if balcony == nil {
+		t.Fatal("the retype form offers no Balcony type")
+	}
+	if p := org.submit("/app/events/"+id, "/app/events/"+id+"/seats/retype", url.Values{"section": {"Floor"}, "ticket_type_id": {balcony[1]}}); p.status != http.StatusConflict {
+		t.Fatalf("retype a section with held seats: %d", p.status)
+	}
+	if p := org.submit("/app/events/"+id, "/app/events/"+id+"/seats/retype", url.Values{"section": {"Floor"}, "row": {"B"}, "ticket_type_id": {"tty_nope"}}); p.status != http.StatusUnprocessableEntity {
+		t.Fatalf("retype to a stranger type: %d", p.status)
+	}
+	p = org.submit("/app/events/"+id, "/app/events/"+id+"/seats/retype", url.Values{"section": {"Floor"}, "row": {"B"}, "ticket_type_id": {balcony[1]}})
+	if p.status != http.StatusSeeOther || !strings.Contains(org.get(p.location()).text(), "The seats' ticket type was changed.") {
+		t.Fatalf("retype row B: %d", p.status)
+	}
+	var public struct {
+		Data []struct {
+			Row          string `json:"row"`
+			TicketTypeID string `json:"ticket_type_id"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(buyer.get("/v1/public/events/"+id+"/seats").body), &public); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range public.Data {
+		want := reserved[1]
+		if st.Row == "B" {
+			want = balcony[1]
+		}
+		if st.TicketTypeID != want {
+			t.Fatalf("row %s seat sold as %s, want %s", st.Row, st.TicketTypeID, want)
+		}
 	}
 
 	// A section with orders stays; a new one without can be removed.
