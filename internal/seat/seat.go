@@ -372,15 +372,7 @@ func sortByNumber(r []Seat) {
 // selection has one, nothing changes (conflict). Orders made before keep
 // the type and price they were made with.
 func (s *Service) Retype(ctx context.Context, eventID, section, row, ticketTypeID string) (int, error) {
-	where, args, err := selection(eventID, section, row)
-	if err != nil {
-		return 0, err
-	}
-	var n int
-	err = s.db.Write(ctx, func(tx *db.Tx) error {
-		if err := s.openMap(tx, eventID); err != nil {
-			return err
-		}
+	return s.changeMap(ctx, eventID, section, row, func(tx *db.Tx, where string, args []any, total int) error {
 		var owner int
 		if err := tx.Get(&owner, `SELECT COUNT(*) FROM ticket_types WHERE tenant_id = @tenant AND event_id = ? AND id = ?`, eventID, ticketTypeID); err != nil {
 			return err
@@ -388,13 +380,8 @@ func (s *Service) Retype(ctx context.Context, eventID, section, row, ticketTypeI
 		if owner == 0 {
 			return fault.Field("ticket_type_id", "no ticket type "+ticketTypeID+" in this event")
 		}
-		total, err := count(tx, where, args)
-		if err != nil {
-			return err
-		}
-		now := s.now()
 		res, err := tx.Exec(`UPDATE seats SET ticket_type_id = ? WHERE `+where+`
-			AND (status = 'available' OR (status = 'held' AND hold_until <= ?))`, append(append([]any{ticketTypeID}, args...), now)...)
+			AND (status = 'available' OR (status = 'held' AND hold_until <= ?))`, append(append([]any{ticketTypeID}, args...), s.now())...)
 		if err != nil {
 			return err
 		}
@@ -405,63 +392,8 @@ func (s *Service) Retype(ctx context.Context, eventID, section, row, ticketTypeI
 		if int(affected) != total {
 			return fault.New(fault.Conflict, "%d of these seats are held or sold; seats with live orders keep their ticket type", total-int(affected))
 		}
-		n = total
 		return nil
 	})
-	if err != nil {
-		return 0, err
-	}
-	s.Invalidate(eventID)
-	api.SetTarget(ctx, eventID)
-	return n, nil
-}
-
-// selection is the WHERE clause (and its arguments) of a section's seats,
-// or one row's.
-func selection(eventID, section, row string) (string, []any, error) {
-	section, row = strings.TrimSpace(section), strings.TrimSpace(row)
-	var c fault.Check
-	c.Add(section == "" || utf8.RuneCountInString(section) > 50, "section", "must name a section (at most 50 characters)")
-	c.Add(utf8.RuneCountInString(row) > 20, "row", "must be at most 20 characters")
-	if err := c.Err(); err != nil {
-		return "", nil, err
-	}
-	where := `tenant_id = @tenant AND event_id = ? AND section = ?`
-	args := []any{eventID, section}
-	if row != "" {
-		where += ` AND row_label = ?`
-		args = append(args, row)
-	}
-	return where, args, nil
-}
-
-// openMap refuses changes to the seat map of an event that is over, and of
-// one that is not the caller's (not found).
-func (s *Service) openMap(tx *db.Tx, eventID string) error {
-	e, err := s.events.EventTx(tx, eventID)
-	if err != nil {
-		return err
-	}
-	if e.Status == event.StatusFinished || e.Status == event.StatusCancelled {
-		return fault.New(fault.InvalidTransition, "a %s event's seat map stays as it was", e.Status)
-	}
-	return nil
-}
-
-// count counts the selected seats: not found when there are none.
-func count(tx *db.Tx, where string, args []any) (int, error) {
-	var total int
-	if err := tx.Get(&total, `SELECT COUNT(*) FROM seats WHERE `+where, args...); err != nil {
-		return 0, err
-	}
-	if total == 0 {
-		what := fmt.Sprintf("section %q", args[1])
-		if len(args) > 2 {
-			what += fmt.Sprintf(", row %q", args[2])
-		}
-		return 0, fault.New(fault.NotFound, "no seats in %s", what)
-	}
-	return total, nil
 }
 
 // Remove deletes a section's seats, or one row's when row is not empty, from
@@ -469,18 +401,7 @@ func count(tx *db.Tx, where string, args []any) (int, error) {
 // order ever held stay part of that order's history: when the selection has
 // one, nothing is removed (conflict).
 func (s *Service) Remove(ctx context.Context, eventID, section, row string) (int, error) {
-	where, args, err := selection(eventID, section, row)
-	if err != nil {
-		return 0, err
-	}
-	var n int
-	err = s.db.Write(ctx, func(tx *db.Tx) error {
-		if err := s.openMap(tx, eventID); err != nil {
-			return err
-		}
-		if _, err := count(tx, where, args); err != nil {
-			return err
-		}
+	return s.changeMap(ctx, eventID, section, row, func(tx *db.Tx, where string, args []any, total int) error {
 		var ordered int
 		if err := tx.Get(&ordered, `SELECT COUNT(*) FROM order_seats WHERE tenant_id = @tenant AND seat_id IN (SELECT id FROM seats WHERE `+where+`)`, args...); err != nil {
 			return err
@@ -488,18 +409,55 @@ func (s *Service) Remove(ctx context.Context, eventID, section, row string) (int
 		if ordered > 0 {
 			return fault.New(fault.Conflict, "%d of these seats were in orders; seats with orders stay on the map", ordered)
 		}
-		res, err := tx.Exec(`DELETE FROM seats WHERE `+where, args...)
+		_, err := tx.Exec(`DELETE FROM seats WHERE `+where, args...)
+		return err
+	})
+}
+
+// changeMap runs change on a section's seats (or one row's) of an event
+// whose map may change (not over; not found when not the caller's, or when
+// the selection has no seats), with the selection's WHERE clause, its
+// arguments and its seat count, which it answers with. The change is all or
+// nothing.
+func (s *Service) changeMap(ctx context.Context, eventID, section, row string, change func(tx *db.Tx, where string, args []any, total int) error) (int, error) {
+	section, row = strings.TrimSpace(section), strings.TrimSpace(row)
+	var c fault.Check
+	c.Add(section == "" || utf8.RuneCountInString(section) > 50, "section", "must name a section (at most 50 characters)")
+	c.Add(utf8.RuneCountInString(row) > 20, "row", "must be at most 20 characters")
+	if err := c.Err(); err != nil {
+		return 0, err
+	}
+	where := `tenant_id = @tenant AND event_id = ? AND section = ?`
+	args := []any{eventID, section}
+	if row != "" {
+		where += ` AND row_label = ?`
+		args = append(args, row)
+	}
+	var total int
+	err := s.db.Write(ctx, func(tx *db.Tx) error {
+		e, err := s.events.EventTx(tx, eventID)
 		if err != nil {
 			return err
 		}
-		affected, err := res.RowsAffected()
-		n = int(affected)
-		return err
+		if e.Status == event.StatusFinished || e.Status == event.StatusCancelled {
+			return fault.New(fault.InvalidTransition, "a %s event's seat map stays as it was", e.Status)
+		}
+		if err := tx.Get(&total, `SELECT COUNT(*) FROM seats WHERE `+where, args...); err != nil {
+			return err
+		}
+		if total == 0 {
+			what := fmt.Sprintf("section %q", section)
+			if row != "" {
+				what += fmt.Sprintf(", row %q", row)
+			}
+			return fault.New(fault.NotFound, "no seats in %s", what)
+		}
+		return change(tx, where, args, total)
 	})
 	if err != nil {
 		return 0, err
 	}
 	s.Invalidate(eventID)
 	api.SetTarget(ctx, eventID)
-	return n, nil
+	return total, nil
 }
