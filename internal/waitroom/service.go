@@ -45,6 +45,9 @@ type Service struct {
 
 	mu    sync.Mutex
 	cache map[string]*roomCache
+
+	shufMu   sync.RWMutex
+	shuffles map[string]permutation // by event id; see shuffler
 }
 
 type roomCache struct {
@@ -82,7 +85,7 @@ func NewService(ctx context.Context, d Deps) (*Service, error) {
 		st = newRedisStore(d.Redis)
 	}
 	return &Service{
-		db: d.DB, store: st, sign: signer{key: key}, perm: key, now: d.Now, log: d.Logger,
+		db: d.DB, store: st, sign: newSigner(key), perm: key, now: d.Now, log: d.Logger,
 		events: d.Events, cache: map[string]*roomCache{},
 	}, nil
 }
@@ -314,12 +317,30 @@ func (s *Service) Status(ctx context.Context, raw string) (*Status, error) {
 	return out, nil
 }
 
+// shuffler is the permutation of a room's pre-opening arrivals. Its key is
+// derived on first use and kept (a room's key never changes).
 func (s *Service) shuffler(eventID string) func(seq, n int64) int64 {
+	s.shufMu.RLock()
+	p, ok := s.shuffles[eventID]
+	s.shufMu.RUnlock()
+	if ok {
+		return p.at
+	}
 	m := hmac.New(sha256.New, s.perm)
 	m.Write([]byte("shuffle:" + eventID))
-	p := permutation{key: m.Sum(nil)}
+	p = permutation{key: m.Sum(nil)}
+	s.shufMu.Lock()
+	if s.shuffles == nil || len(s.shuffles) >= maxShuffles {
+		s.shuffles = map[string]permutation{}
+	}
+	s.shuffles[eventID] = p
+	s.shufMu.Unlock()
 	return p.at
 }
+
+// maxShuffles bounds the rooms whose shuffle keys a node keeps; past it,
+// it starts again empty.
+const maxShuffles = 10000
 
 // CheckActive is the gate in front of orders: while the event's room is on,
 // only an active token of that event may order.

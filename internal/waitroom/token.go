@@ -6,9 +6,12 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"hash"
+	"io"
 	"math/bits"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Token is what a queue token says: the room, the arrival's sequence number
@@ -27,7 +30,15 @@ var errBadToken = errors.New("waitroom: token is malformed or its signature does
 
 // signer makes and checks queue tokens with an installation-wide key, so any
 // node can check a token another node issued.
-type signer struct{ key []byte }
+type signer struct {
+	// macs are keyed HMAC states for reuse: setting one up costs as much
+	// as the rest of a status check.
+	macs *sync.Pool
+}
+
+func newSigner(key []byte) signer {
+	return signer{macs: &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
+}
 
 func (s signer) sign(t Token) string {
 	pre := "0"
@@ -39,9 +50,13 @@ func (s signer) sign(t Token) string {
 }
 
 func (s signer) mac(body string) string {
-	m := hmac.New(sha256.New, s.key)
-	m.Write([]byte(body))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+	m := s.macs.Get().(hash.Hash)
+	m.Reset()
+	io.WriteString(m, body)
+	var sum [sha256.Size]byte
+	out := base64.RawURLEncoding.EncodeToString(m.Sum(sum[:0])[:16])
+	s.macs.Put(m)
+	return out
 }
 
 func (s signer) parse(raw string) (Token, error) {

@@ -289,7 +289,7 @@ func TestPermutationIsABijection(t *testing.T) {
 }
 
 func FuzzTokenParse(f *testing.F) {
-	s := signer{key: []byte("fuzz key")}
+	s := newSigner([]byte("fuzz key"))
 	f.Add(s.sign(Token{EventID: "evt_1", Seq: 5, Joined: 100}))
 	f.Add("q1....")
 	f.Add("")
