@@ -239,5 +239,26 @@ func TestBrowserSeatPicker(t *testing.T) {
 	if got := read(t, tab, "items", chromedp.Text(chromedp.CSS("dl.facts"))); !strings.Contains(got, "General × 2") {
 		t.Fatalf("the order shows %q", got)
 	}
+
+	// The organizer, on the phone too, sees the three held seats drawn on
+	// the map, each opening its order, and the page still fits the screen.
+	step(t, tab, "organizer signs in",
+		chromedp.Navigate(srv.URL+"/login"),
+		chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), "org@example.com"),
+		chromedp.SendKeys(chromedp.ID("password"), strongPassword),
+		follow(chromedp.CSS(`form[action="/login"] button[type="submit"]`)),
+		chromedp.Navigate(srv.URL+"/app/events/"+id),
+		chromedp.WaitVisible(chromedp.ID("seats")),
+		chromedp.Click(chromedp.CSS(`#seats details.seat-section > summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`#seats a.seat-cell.held`)),
+	)
+	if n := read(t, tab, "held seats drawn", chromedp.Evaluate[int](`document.querySelectorAll('#seats a.seat-cell.held[href^="/app/orders/ord_"]').length`)); n != 3 {
+		t.Errorf("%d held seats link to their orders, want 3", n)
+	}
+	if !read(t, tab, "organizer page fits the phone", chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)) {
+		t.Error("the organizer's event page is wider than the phone's screen")
+	}
+	screenshot(t, tab, "organizer-seat-map-phone")
 	console.check(t)
 }
