@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -108,6 +109,8 @@ func TestConfigErrors(t *testing.T) {
 		{[]string{"migrate", "--database-url", "::"}, nil, "--database-url"},
 		{[]string{"frobnicate"}, nil, "unexpected argument"},
 		{[]string{"--gc-percent", "10", "version"}, nil, "--gc-percent"},
+		{[]string{"serve", "--data-dir", os.TempDir(), "--secrets-key-file", "/nonexistent/usher.key"}, nil, "secrets key"},
+		{[]string{"serve", "--data-dir", os.TempDir()}, map[string]string{"USHER_SECRETS_KEY_FILE": "main_test.go"}, "want 32 random bytes in base64"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -45,6 +45,9 @@ type Config struct {
 	DataDir string
 	// DatabaseURL is a postgres:// URL; empty means the embedded SQLite.
 	DatabaseURL string
+	// SecretsKey (32 bytes), when set, seals the installation's secrets in
+	// the database.
+	SecretsKey []byte
 	// RedisURL is a redis:// URL for state shared across nodes; optional.
 	RedisURL string
 	// PublicURL is the address people reach the server at (https://tickets.example.com),
@@ -126,7 +129,7 @@ func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 // builds every service and route.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a := &App{cfg: cfg, log: log, now: Now}
-	conn, err := db.Open(ctx, db.Config{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log})
+	conn, err := db.Open(ctx, db.Config{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log, SecretsKey: cfg.SecretsKey})
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +137,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err := conn.Migrate(ctx); err != nil {
 		conn.Close()
 		return nil, err
+	}
+	if n, err := conn.SealSecrets(ctx); err != nil {
+		conn.Close()
+		return nil, err
+	} else if n > 0 {
+		log.Info("sealed the secrets stored before the secrets key", "count", n)
 	}
 	var limiter ratelimit.Limiter = ratelimit.NewMemory()
 	if cfg.RedisURL != "" {
@@ -164,6 +173,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.orders = order.NewService(order.Deps{DB: conn, Events: a.events, Wallets: a.wallets, Now: a.now})
 	a.events.UseSales(a.orders)
 	a.tickets = ticket.NewService(ticket.Config{FontPath: cfg.FontPath}, conn, ticketCatalog{a.events}, a.now, log)
+	if n, err := a.tickets.SealKeys(ctx); err != nil {
+		a.Close(ctx)
+		return nil, err
+	} else if n > 0 {
+		log.Info("sealed the ticket keys stored before the secrets key", "count", n)
+	}
 	a.orders.UseTickets(ticketIssuer{a.tickets})
 	a.rooms, err = waitroom.NewService(ctx, waitroom.Deps{DB: conn, Redis: a.redis, Events: eventExists{a.events}, Now: a.now, Logger: log})
 	if err != nil {

@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"crypto/cipher"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -39,6 +40,9 @@ type Config struct {
 	DataDir string
 	// Logger receives slow-commit and migration messages.
 	Logger *slog.Logger
+	// SecretsKey, when set (32 bytes), seals the installation's secrets in
+	// the database (see seal.go).
+	SecretsKey []byte
 }
 
 // DB is an open database with a write path and a read path.
@@ -48,6 +52,7 @@ type DB struct {
 	read    *sqlx.DB
 	commit  *committer // SQLite only: the single writer with group commit
 	log     *slog.Logger
+	aead    cipher.AEAD // seals secrets; nil without a secrets key
 }
 
 // Open opens (and creates) the database. It does not migrate; call Migrate.
@@ -56,14 +61,23 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	aead, err := newSealer(cfg.SecretsKey)
+	if err != nil {
+		return nil, err
+	}
+	var db *DB
 	if cfg.URL == "" {
-		return openSQLite(ctx, cfg.DataDir, log)
-	}
-	u, err := url.Parse(cfg.URL)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		db, err = openSQLite(ctx, cfg.DataDir, log)
+	} else if u, perr := url.Parse(cfg.URL); perr != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return nil, fmt.Errorf("database url: want postgres://…, got %q", redact(cfg.URL))
+	} else {
+		db, err = openPostgres(ctx, cfg.URL, log)
 	}
-	return openPostgres(ctx, cfg.URL, log)
+	if err != nil {
+		return nil, err
+	}
+	db.aead = aead
+	return db, nil
 }
 
 func openSQLite(ctx context.Context, dir string, log *slog.Logger) (*DB, error) {

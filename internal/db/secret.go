@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"time"
 )
 
@@ -14,13 +15,24 @@ func (db *DB) Secret(ctx context.Context, name string, n int, now time.Time) ([]
 	if _, err := rand.Read(fresh); err != nil {
 		return nil, err
 	}
-	var key []byte
-	err := db.Write(ctx, func(tx *Tx) error {
+	sealed, err := db.Seal(fresh, secretLabel(name))
+	if err != nil {
+		return nil, err
+	}
+	var stored []byte
+	err = db.Write(ctx, func(tx *Tx) error {
 		tx = tx.Global()
-		if _, err := tx.Exec(`INSERT INTO secrets (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING`, name, fresh, now); err != nil {
+		if _, err := tx.Exec(`INSERT INTO secrets (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING`, name, sealed, now); err != nil {
 			return err
 		}
-		return tx.Get(&key, `SELECT value FROM secrets WHERE name = ?`, name)
+		return tx.Get(&stored, `SELECT value FROM secrets WHERE name = ?`, name)
 	})
-	return key, err
+	if err != nil {
+		return nil, err
+	}
+	key, err := db.Open(stored, secretLabel(name))
+	if err != nil {
+		return nil, fmt.Errorf("secret %s: %w", name, err)
+	}
+	return key, nil
 }

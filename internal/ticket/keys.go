@@ -36,15 +36,53 @@ func (r keyRow) key() Key {
 	return Key{KID: r.KID, PublicKey: base64.RawURLEncoding.EncodeToString(r.Public), CreatedAt: r.CreatedAt.UTC(), Active: r.RetiredAt == nil}
 }
 
-// privateKey rebuilds the signing key from the stored seed without
-// recomputing the public half.
-func (r keyRow) privateKey() (ed25519.PrivateKey, error) {
-	if len(r.Private) != ed25519.SeedSize || len(r.Public) != ed25519.PublicKeySize {
+// privateKey rebuilds the signing key from the stored seed (sealed when
+// the installation has a secrets key) without recomputing the public half.
+func (r keyRow) privateKey(d *db.DB) (ed25519.PrivateKey, error) {
+	seed, err := d.Open(r.Private, keyLabel(r.EventID, r.KID))
+	if err != nil {
+		return nil, fmt.Errorf("ticket key %s of %s: %w", r.KID, r.EventID, err)
+	}
+	if len(seed) != ed25519.SeedSize || len(r.Public) != ed25519.PublicKeySize {
 		return nil, fmt.Errorf("ticket key %s of %s is damaged", r.KID, r.EventID)
 	}
 	k := make(ed25519.PrivateKey, 0, ed25519.PrivateKeySize)
-	k = append(k, r.Private...)
+	k = append(k, seed...)
 	return append(k, r.Public...), nil
+}
+
+// keyLabel names a ticket key's place for sealing its seed.
+func keyLabel(eventID, kid string) string { return "ticket_key:" + eventID + ":" + kid }
+
+// SealKeys seals the ticket keys stored before the installation had a
+// secrets key (a no-op without one). It runs at start-up.
+func (s *Service) SealKeys(ctx context.Context) (int, error) {
+	if !s.db.Sealing() {
+		return 0, nil
+	}
+	n := 0
+	err := s.db.Write(ctx, func(tx *db.Tx) error {
+		tx = tx.Global()
+		var rows []keyRow
+		if err := tx.Select(&rows, `SELECT `+keyColumns+` FROM ticket_keys ORDER BY event_id, kid`); err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if db.IsSealed(r.Private) {
+				continue
+			}
+			sealed, err := s.db.Seal(r.Private, keyLabel(r.EventID, r.KID))
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(`UPDATE ticket_keys SET private_key = ? WHERE event_id = ? AND kid = ?`, sealed, r.EventID, r.KID); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
 }
 
 // ParseKey turns a published key into one a verifier can hold.
@@ -73,7 +111,7 @@ func (s *Service) activeKey(tx *db.Tx, eventID string, now time.Time) (keyRow, e
 	if !fault.Is(err, fault.NotFound) {
 		return k, err
 	}
-	nk, err := newKeyRow(eventID, now)
+	nk, err := s.newKeyRow(eventID, now)
 	if err != nil {
 		return k, err
 	}
@@ -86,13 +124,18 @@ func (s *Service) activeKey(tx *db.Tx, eventID string, now time.Time) (keyRow, e
 	return k, err
 }
 
-func newKeyRow(eventID string, now time.Time) (keyRow, error) {
+// newKeyRow makes a new key for an event, its seed sealed for storage.
+func (s *Service) newKeyRow(eventID string, now time.Time) (keyRow, error) {
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return keyRow{}, err
 	}
 	sum := sha256.Sum256(pub)
-	return keyRow{EventID: eventID, KID: formatKIDBytes(sum[:]), Public: pub, Private: priv.Seed(), CreatedAt: now}, nil
+	k := keyRow{EventID: eventID, KID: formatKIDBytes(sum[:]), Public: pub, CreatedAt: now}
+	if k.Private, err = s.db.Seal(priv.Seed(), keyLabel(eventID, k.KID)); err != nil {
+		return keyRow{}, err
+	}
+	return k, nil
 }
 
 // Keys returns the event's keys, newest first, for the tenant of ctx.
@@ -146,7 +189,7 @@ func (s *Service) RotateKey(ctx context.Context, eventID string) (Key, error) {
 		return Key{}, err
 	}
 	now := s.now()
-	nk, err := newKeyRow(eventID, now)
+	nk, err := s.newKeyRow(eventID, now)
 	if err != nil {
 		return Key{}, err
 	}

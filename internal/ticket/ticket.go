@@ -141,7 +141,7 @@ func (s *Service) Issue(tx *db.Tx, in IssueRequest) ([]IssuedTicket, error) {
 	if err != nil {
 		return nil, err
 	}
-	priv, err := key.privateKey()
+	priv, err := key.privateKey(s.db)
 	if err != nil {
 		return nil, err
 	}
