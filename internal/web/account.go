@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -201,6 +202,16 @@ func (p *Pages) inviteInvalid(v *visit, err error) error {
 		return err
 	}
 	return p.render(v, http.StatusNotFound, "invite_invalid", &view{Title: "invite.invalid.title"})
+}
+
+// formValues reads the named fields of a posted form, trimmed, under
+// prefix+name: the values a page shows again when the form fails.
+func formValues(f url.Values, prefix string, names ...string) map[string]string {
+	out := make(map[string]string, len(names))
+	for _, k := range names {
+		out[prefix+k] = strings.TrimSpace(f.Get(k))
+	}
+	return out
 }
 
 // tooLong reports whether s has more than max characters, the limits the

@@ -99,10 +99,7 @@ func (p *Pages) NewCampaignPage(w http.ResponseWriter, r *http.Request) {
 // campaignInput reads the campaign form.
 func campaignInput(v *visit) (campaign.CreateCampaignInput, map[string]string, gameForm, error) {
 	f := v.r.PostForm
-	form := map[string]string{}
-	for _, k := range []string{"name", "starts_at", "ends_at", "approval", "channels", "consent_version"} {
-		form[k] = strings.TrimSpace(f.Get(k))
-	}
+	form := formValues(f, "", "name", "starts_at", "ends_at", "approval", "channels", "consent_version")
 	gf := gameForm{Type: f.Get("game_type"), Questions: f.Get("questions"), PassMark: f.Get("pass_mark"), Gift: f.Get("game_gift"), Segments: f.Get("segments")}
 	in := campaign.CreateCampaignInput{Name: form["name"], Approval: form["approval"], ConsentVersion: form["consent_version"], SchoolIDs: f["school_ids"]}
 	var c fault.Check

@@ -64,10 +64,7 @@ func (p *Pages) NewEvent(w http.ResponseWriter, r *http.Request) {
 // time zone.
 func eventFormValues(v *visit) (map[string]string, event.CreateInput, error) {
 	f := v.r.PostForm
-	form := map[string]string{}
-	for _, k := range []string{"name", "starts_at", "ends_at", "timezone", "venue", "capacity"} {
-		form[k] = strings.TrimSpace(f.Get(k))
-	}
+	form := formValues(f, "", "name", "starts_at", "ends_at", "timezone", "venue", "capacity")
 	var chk formCheck
 	in := event.CreateInput{Name: form["name"], Timezone: form["timezone"], Venue: form["venue"]}
 	chk.add(tooLong(in.Name, 200) || in.Name == "", "name")
@@ -293,10 +290,7 @@ func (p *Pages) CreateTicketType(w http.ResponseWriter, r *http.Request) {
 // of its currency, the sale window in the event's time zone.
 func ticketTypeFormValues(v *visit, e *event.Event) (map[string]string, event.TicketTypeInput, error) {
 	f := v.r.PostForm
-	form := map[string]string{}
-	for _, k := range []string{"name", "price", "currency", "quota", "sales_start", "sales_end", "perks", "min_per_order", "max_per_order", "requires_verification"} {
-		form["tt."+k] = strings.TrimSpace(f.Get(k))
-	}
+	form := formValues(f, "tt.", "name", "price", "currency", "quota", "sales_start", "sales_end", "perks", "min_per_order", "max_per_order", "requires_verification")
 	var chk formCheck
 	in := event.TicketTypeInput{Name: form["tt.name"], Currency: form["tt.currency"], Perks: form["tt.perks"],
 		RequiresVerification: form["tt.requires_verification"] != ""}
@@ -425,10 +419,7 @@ func (p *Pages) CreateSeats(w http.ResponseWriter, r *http.Request) {
 	p.serve(w, r, writer, func(v *visit) error {
 		id := v.r.PathValue("event_id")
 		f := v.r.PostForm
-		form := map[string]string{}
-		for _, k := range []string{"section", "rows", "from", "to", "ticket_type_id"} {
-			form["seats."+k] = strings.TrimSpace(f.Get(k))
-		}
+		form := formValues(f, "seats.", "section", "rows", "from", "to", "ticket_type_id")
 		var chk formCheck
 		section := form["seats.section"]
 		chk.add(section == "" || tooLong(section, 50), "section")
@@ -476,10 +467,7 @@ func (p *Pages) RetypeSeats(w http.ResponseWriter, r *http.Request) {
 	p.serve(w, r, writer, func(v *visit) error {
 		id := v.r.PathValue("event_id")
 		f := v.r.PostForm
-		form := map[string]string{}
-		for _, k := range []string{"section", "row", "ticket_type_id"} {
-			form["retype."+k] = strings.TrimSpace(f.Get(k))
-		}
+		form := formValues(f, "retype.", "section", "row", "ticket_type_id")
 		if _, err := p.deps.Seats.Retype(v.ctx(), id, form["retype.section"], form["retype.row"], form["retype.ticket_type_id"]); err != nil {
 			return p.failOn(v, id, "retype", form, err)
 		}
@@ -537,10 +525,7 @@ func (p *Pages) CreateSession(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		f := v.r.PostForm
-		form := map[string]string{}
-		for _, k := range []string{"name", "track", "starts_at", "ends_at", "capacity"} {
-			form["ss."+k] = strings.TrimSpace(f.Get(k))
-		}
+		form := formValues(f, "ss.", "name", "track", "starts_at", "ends_at", "capacity")
 		var chk formCheck
 		in := event.SessionInput{Name: form["ss.name"], Track: form["ss.track"]}
 		chk.add(in.Name == "" || tooLong(in.Name, 200), "name")
@@ -570,10 +555,7 @@ func (p *Pages) ConfigureWaitingRoom(w http.ResponseWriter, r *http.Request) {
 	p.serve(w, r, writer, func(v *visit) error {
 		id := v.r.PathValue("event_id")
 		f := v.r.PostForm
-		form := map[string]string{}
-		for _, k := range []string{"enabled", "admit_per_minute", "max_active", "active_ttl_seconds"} {
-			form["room."+k] = strings.TrimSpace(f.Get(k))
-		}
+		form := formValues(f, "room.", "enabled", "admit_per_minute", "max_active", "active_ttl_seconds")
 		var chk formCheck
 		cfg := waitroom.Config{Enabled: form["room.enabled"] != ""}
 		var ok bool
