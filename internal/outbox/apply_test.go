@@ -19,6 +19,22 @@ import (
 
 // applied is where the test consumers' Apply writes: one row per committed
 // application, with no unique key, so that a duplicate shows as a count of 2.
+// openApplied opens a database of the dialect with the applied table, and a
+// test clock at a fixed time.
+func openApplied(t testing.TB, d db.Dialect) (*db.DB, *clock) {
+	t.Helper()
+	conn := dbtest.Open(t, d)
+	createApplied(t, conn)
+	return conn, &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+}
+
+// minuteRetries is a job runner that retries a failed job after a minute,
+// and a dispatcher feeding it.
+func minuteRetries(conn *db.DB, clk *clock) (*job.Runner, *outbox.Dispatcher) {
+	r := job.NewRunner(conn, job.Config{Now: clk.Now, Backoff: func(int) time.Duration { return time.Minute }})
+	return r, outbox.NewDispatcher(conn, r, outbox.DispatcherConfig{Now: clk.Now})
+}
+
 func createApplied(t testing.TB, conn *db.DB) {
 	t.Helper()
 	err := conn.Write(context.Background(), func(tx *db.Tx) error {
@@ -131,9 +147,7 @@ func wantCounts(t *testing.T, got, want map[string]int) {
 // for the grace period; no job is involved.
 func TestApplyOnceAcrossPassesAndRestarts(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
-		conn := dbtest.Open(t, d)
-		createApplied(t, conn)
-		clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+		conn, clk := openApplied(t, d)
 		node := func() (*job.Runner, *outbox.Dispatcher) {
 			r := job.NewRunner(conn, job.Config{Now: clk.Now})
 			disp := outbox.NewDispatcher(conn, r, outbox.DispatcherConfig{Now: clk.Now, GapGrace: time.Minute, Batch: 2})
@@ -209,11 +223,8 @@ func TestApplyOnceAcrossPassesAndRestarts(t *testing.T) {
 // the batch are applied inline all the same, and the cursor moves on.
 func TestApplyFailureGoesToJobLayer(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
-		conn := dbtest.Open(t, d)
-		createApplied(t, conn)
-		clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
-		r := job.NewRunner(conn, job.Config{Now: clk.Now, Backoff: func(int) time.Duration { return time.Minute }})
-		disp := outbox.NewDispatcher(conn, r, outbox.DispatcherConfig{Now: clk.Now})
+		conn, clk := openApplied(t, d)
+		r, disp := minuteRetries(conn, clk)
 		var broken atomic.Bool
 		broken.Store(true)
 		var mu sync.Mutex
@@ -302,11 +313,8 @@ func TestApplyFailureGoesToJobLayer(t *testing.T) {
 // the whole batch goes to the job layer, which delivers every event once.
 func TestManyApplyFailuresSendTheBatchToJobs(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
-		conn := dbtest.Open(t, d)
-		createApplied(t, conn)
-		clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
-		r := job.NewRunner(conn, job.Config{Now: clk.Now, Backoff: func(int) time.Duration { return time.Minute }})
-		disp := outbox.NewDispatcher(conn, r, outbox.DispatcherConfig{Now: clk.Now})
+		conn, clk := openApplied(t, d)
+		r, disp := minuteRetries(conn, clk)
 		var mu sync.Mutex
 		failed := map[string]bool{}
 		disp.Register(applyConsumer(t, "c", func(e outbox.Event) error {
@@ -348,9 +356,7 @@ func TestManyApplyFailuresSendTheBatchToJobs(t *testing.T) {
 // own, and an inline delivery of the same event is not applied again.
 func TestApplyJobsFromEarlierVersions(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
-		conn := dbtest.Open(t, d)
-		createApplied(t, conn)
-		clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+		conn, clk := openApplied(t, d)
 		r := job.NewRunner(conn, job.Config{Now: clk.Now})
 		disp := outbox.NewDispatcher(conn, r, outbox.DispatcherConfig{Now: clk.Now, Batch: 2})
 		disp.Register(applyConsumer(t, "c", nil))
@@ -394,9 +400,7 @@ func TestApplyJobsFromEarlierVersions(t *testing.T) {
 // time, apply each event once (the cursor row is locked and re-checked).
 func TestApplyTwoNodes(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
-		conn := dbtest.Open(t, d)
-		createApplied(t, conn)
-		clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+		conn, clk := openApplied(t, d)
 		const events = 120
 		for i := range events {
 			emitEvent(t, conn, "ten_a", "order.created", fmt.Sprintf("e%03d", i), clk.Now())

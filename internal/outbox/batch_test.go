@@ -5,7 +5,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/usher-events/usher/internal/db"
 	"github.com/usher-events/usher/internal/db/dbtest"
@@ -20,11 +19,8 @@ import (
 // once, and an event whose Apply fails too goes to the job layer as usual.
 func TestApplyBatchRunsPerTenant(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
-		conn := dbtest.Open(t, d)
-		createApplied(t, conn)
-		clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
-		r := job.NewRunner(conn, job.Config{Now: clk.Now, Backoff: func(int) time.Duration { return time.Minute }})
-		disp := outbox.NewDispatcher(conn, r, outbox.DispatcherConfig{Now: clk.Now})
+		conn, clk := openApplied(t, d)
+		r, disp := minuteRetries(conn, clk)
 
 		var mu sync.Mutex
 		var runs []string // "tenant:subject,subject"
