@@ -76,10 +76,6 @@ type member struct {
 	done chan struct{}
 }
 
-// errNoSeats sends a group with seats on a node without seat maps to the
-// one-by-one path, which answers each order.
-var errNoSeats = errors.New("order: seat maps are not configured")
-
 // errShort rolls back a group that one of its ticket types cannot cover.
 var errShort = errors.New("order: the group's quantity is more than is left")
 
@@ -211,23 +207,21 @@ func (s *Service) groupTx(tx *db.Tx, eventID string, members []*member) error {
 	for _, m := range members {
 		seats = append(seats, m.in.SeatIDs...)
 	}
-	if len(seats) > 0 {
-		if s.seats == nil {
-			return errNoSeats
-		}
+	// Without seat maps, plan refuses each seat order on its own.
+	if len(seats) > 0 && s.seats != nil {
 		// The group's seats locked and read at once, in id order (so that
-		// groups never deadlock), and the ticket types they may name.
+		// groups never deadlock), and the ticket types they may name (the
+		// sale is this transaction's own, so it is added to in place).
 		if claims, err = s.seats.Lock(tx, all.Event.ID, seats, now); err != nil {
 			return err
 		}
-		all.TicketTypes = maps.Clone(all.TicketTypes)
-		types, err := s.events.TicketTypesTx(tx, all.Event.ID)
+		seated, err := s.events.TicketTypesTx(tx, all.Event.ID)
 		if err != nil {
 			return err
 		}
-		for i := range types {
-			if all.TicketTypes[types[i].ID] == nil {
-				all.TicketTypes[types[i].ID] = &types[i]
+		for i := range seated {
+			if all.TicketTypes[seated[i].ID] == nil {
+				all.TicketTypes[seated[i].ID] = &seated[i]
 			}
 		}
 	}
