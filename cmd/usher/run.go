@@ -60,16 +60,17 @@ func (f dbFlags) validate() error {
 type serveCmd struct {
 	Addr string `help:"Address to listen on." default:"127.0.0.1:8080"`
 	dbFlags
-	RedisURL       string `help:"A redis:// URL for state shared by several nodes." placeholder:"URL"`
-	PublicURL      string `help:"The address people reach this server at, for links in messages and QR codes (default http://<addr>)." placeholder:"URL"`
-	TrustProxy     bool   `help:"Take client addresses from X-Forwarded-For (behind a load balancer)."`
-	SecureCookies  bool   `help:"Mark page cookies Secure (when served over HTTPS)."`
-	FontPath       string `help:"NanumGothic.ttf for PDF tickets (Debian's fonts-nanum); searched in the usual places when empty." placeholder:"FILE"`
-	SMTPURL        string `name:"smtp-url" help:"Send email through smtp://user:pass@host:587 (?tls=opportunistic or none to relax STARTTLS; smtps:// for TLS); without it messages stay in the development outbox." placeholder:"URL"`
-	MailFrom       string `help:"Sender of email, like 'Usher <no-reply@example.com>'." placeholder:"ADDRESS"`
-	SMSURL         string `name:"sms-url" help:"Send text messages (SMS / AlimTalk) by a JSON POST of {to, template_code, vars} to this https:// URL; without it they stay in the development outbox." placeholder:"URL"`
-	SMSAPIKey      string `name:"sms-api-key" help:"API key the SMS gateway expects in its X-API-Key header." placeholder:"KEY"`
-	SecretsKeyFile string `help:"A file with 32 random bytes in base64 (head -c 32 /dev/urandom | base64): the installation's secrets (token and ticket signing keys) are then stored sealed with it, and those stored before are sealed at start. Keep it apart from the database and its backups; every node needs the same file." placeholder:"FILE"`
+	RedisURL            string `help:"A redis:// URL for state shared by several nodes." placeholder:"URL"`
+	PublicURL           string `help:"The address people reach this server at, for links in messages and QR codes (default http://<addr>)." placeholder:"URL"`
+	TrustProxy          bool   `help:"Take client addresses from X-Forwarded-For (behind a load balancer)."`
+	SecureCookies       bool   `help:"Mark page cookies Secure (when served over HTTPS)."`
+	FontPath            string `help:"NanumGothic.ttf for PDF tickets (Debian's fonts-nanum); searched in the usual places when empty." placeholder:"FILE"`
+	SMTPURL             string `name:"smtp-url" help:"Send email through smtp://user:pass@host:587 (?tls=opportunistic or none to relax STARTTLS; smtps:// for TLS); without it messages stay in the development outbox." placeholder:"URL"`
+	MailFrom            string `help:"Sender of email, like 'Usher <no-reply@example.com>'." placeholder:"ADDRESS"`
+	SMSURL              string `name:"sms-url" help:"Send text messages (SMS / AlimTalk) by a JSON POST of {to, template_code, vars} to this https:// URL; without it they stay in the development outbox." placeholder:"URL"`
+	SMSAPIKey           string `name:"sms-api-key" help:"API key the SMS gateway expects in its X-API-Key header." placeholder:"KEY"`
+	WebhookAllowPrivate bool   `help:"Let webhook endpoints be on loopback, private and link-local addresses (development, or one closed network); off, such endpoints are refused."`
+	SecretsKeyFile      string `help:"A file with 32 random bytes in base64 (head -c 32 /dev/urandom | base64): the installation's secrets (token and ticket signing keys) are then stored sealed with it, and those stored before are sealed at start. Keep it apart from the database and its backups; every node needs the same file." placeholder:"FILE"`
 }
 
 func (c *serveCmd) validate() error {
@@ -118,6 +119,7 @@ func (c *serveCmd) run(ctx context.Context, log *slog.Logger, ready func(string)
 		Addr: c.Addr, DataDir: c.DataDir, DatabaseURL: c.DatabaseURL, RedisURL: c.RedisURL, SecretsKey: secretsKey,
 		PublicURL: c.PublicURL, TrustProxy: c.TrustProxy, SecureCookies: c.SecureCookies, Version: version, FontPath: c.FontPath,
 		SMTPURL: c.SMTPURL, MailFrom: c.MailFrom, SMSURL: c.SMSURL, SMSAPIKey: c.SMSAPIKey,
+		WebhookAllowPrivate: c.WebhookAllowPrivate,
 	}, log)
 	if err != nil {
 		return err

@@ -71,6 +71,8 @@ var statusOf = map[fault.Code]int{
 
 	fault.QueueTokenRequired: http.StatusForbidden,
 	fault.QueueTokenInvalid:  http.StatusForbidden,
+
+	fault.WebhookURLNotAllowed: http.StatusUnprocessableEntity,
 }
 
 // codeOfStatus is the code for errors raised by the HTTP layer itself (huma's

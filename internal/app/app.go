@@ -34,6 +34,7 @@ import (
 	"github.com/usher-events/usher/internal/waitroom"
 	"github.com/usher-events/usher/internal/wallet"
 	"github.com/usher-events/usher/internal/web"
+	"github.com/usher-events/usher/internal/webhook"
 )
 
 // Config is the whole configuration of a server, filled from flags and
@@ -77,6 +78,9 @@ type Config struct {
 	// one address (usher bench participation) raise it for their own
 	// in-process server only.
 	ParticipationLimit ratelimit.Limit
+	// WebhookAllowPrivate lets webhook endpoints live on loopback, private
+	// and link-local addresses (development, tests, one closed network).
+	WebhookAllowPrivate bool
 }
 
 // publicURL is the base of links that leave the server.
@@ -119,6 +123,8 @@ type App struct {
 	// seats owns seat maps and seat holds; ranks the paid-order rankings.
 	seats *seat.Service
 	ranks *rank.Service
+	// webhooks sends the tenants' events to their endpoints.
+	webhooks *webhook.Service
 }
 
 // Now is the clock every write is stamped with: UTC, at the precision both
@@ -210,6 +216,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.gates = gate.NewService(gate.Deps{DB: conn, Tickets: a.tickets, Events: gateEvents{a.events}, Keys: deviceKeys{a.tenants}, Redis: a.redis, Now: a.now, Logger: log})
 	a.ranks = rank.NewService(conn, a.now)
 	a.dispatch.Register(a.ranks.Consumer())
+	a.webhooks = webhook.NewService(webhook.Deps{DB: conn, Jobs: a.jobs, Dispatcher: a.dispatch, Now: a.now, Logger: log},
+		webhook.Config{AllowPrivate: cfg.WebhookAllowPrivate})
+	if n, err := a.webhooks.SealSecrets(ctx); err != nil {
+		a.Close(ctx)
+		return nil, err
+	} else if n > 0 {
+		log.Info("sealed the webhook secrets stored before the secrets key", "count", n)
+	}
 	a.pages, err = web.New(web.Config{SecureCookies: cfg.SecureCookies}, web.Deps{Tenants: a.tenants, Logger: log,
 		Events: a.events, Orders: a.orders, Wallets: a.wallets, Notify: a.notify, Rooms: a.rooms, Seats: a.seats,
 		Campaigns: a.campaigns, Reports: a.reports, Gates: a.gates})
@@ -282,6 +296,13 @@ func (a *App) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// StartBackground starts the background work: the job runner and the
+// outbox dispatcher. Serve calls it; Close stops it.
+func (a *App) StartBackground() {
+	a.jobs.Start()
+	a.dispatch.Start()
+}
+
 // Serve listens on the configured address until ctx ends, then shuts down
 // gracefully: in-flight requests finish (up to 15 s), then the background
 // work stops and the connections close. ready, when not nil, receives the
@@ -300,8 +321,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	a.jobs.Start()
-	a.dispatch.Start()
+	a.StartBackground()
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("listening", "addr", ln.Addr().String(), "database", string(a.db.Dialect()), "redis", a.redis != nil)
 	if ready != nil {

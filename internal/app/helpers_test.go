@@ -24,11 +24,15 @@ type bundle struct {
 	srv *httptest.Server
 }
 
-// setup starts a real server on a fresh database of the dialect.
-func setup(t testing.TB, d db.Dialect) *bundle {
+// setup starts a real server on a fresh database of the dialect; opts
+// change its configuration.
+func setup(t testing.TB, d db.Dialect, opts ...func(*app.Config)) *bundle {
 	t.Helper()
 	dc := dbtest.Config(t, d)
 	cfg := app.Config{Addr: "127.0.0.1:0", DataDir: dc.DataDir, DatabaseURL: dc.URL}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	level := slog.LevelWarn
 	if os.Getenv("USHER_TEST_LOG") != "" {
 		level = slog.LevelDebug

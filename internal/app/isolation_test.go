@@ -87,6 +87,12 @@ func TestTenantIsolation(t *testing.T) {
 		bcn := b.do("POST", "/v1/events/"+ev.str("id")+"/beacons", a.Access, map[string]any{"name": "Alpha Secret Beacon"})
 		b.want(bcn, 201, "")
 		fixtures["gate_id"], fixtures["device_id"], fixtures["beacon_id"] = gt.str("id"), dev.str("device_id"), bcn.str("id")
+		// Webhooks: an endpoint and a delivery to it.
+		hook := b.do("POST", "/v1/webhooks", a.Access, map[string]any{"url": "https://hooks.alpha.example/usher", "description": "Alpha Secret Hook"})
+		b.want(hook, 201, "")
+		ping := b.do("POST", "/v1/webhooks/"+hook.str("id")+"/ping", a.Access, nil)
+		b.want(ping, 202, "")
+		fixtures["endpoint_id"], fixtures["delivery_id"] = hook.str("id"), ping.str("id")
 		var allIDs []string
 		for _, v := range fixtures {
 			allIDs = append(allIDs, v)

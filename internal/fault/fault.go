@@ -73,6 +73,9 @@ const (
 	// Codes of the waiting room.
 	QueueTokenRequired Code = "queue_token_required"
 	QueueTokenInvalid  Code = "queue_token_invalid"
+
+	// Codes of webhooks.
+	WebhookURLNotAllowed Code = "webhook_url_not_allowed"
 )
 
 // FieldError describes one invalid field of a request.

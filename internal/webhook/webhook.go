@@ -1,0 +1,457 @@
+// Package webhook sends a tenant's domain events to the HTTP endpoints its
+// integrators register, signed per the Standard Webhooks specification
+// (https://www.standardwebhooks.com: headers webhook-id, webhook-timestamp
+// and webhook-signature, HMAC-SHA256 under a "whsec_" secret).
+//
+// The events come from the outbox: a consumer turns each event into one
+// delivery row per subscribed endpoint, with a job that sends it, inside the
+// dispatcher's write, so a delivery exists exactly when its event does. The
+// job retries with the runner's backoff; every try is an attempt row, and the
+// deliveries with their attempts are the log an organizer reads and from
+// which a delivery can be sent again. An endpoint answering 410 Gone is
+// switched off.
+package webhook
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/usher-events/usher/internal/api"
+	"github.com/usher-events/usher/internal/db"
+	"github.com/usher-events/usher/internal/fault"
+	"github.com/usher-events/usher/internal/id"
+	"github.com/usher-events/usher/internal/job"
+	"github.com/usher-events/usher/internal/outbox"
+)
+
+// Kinds are the event kinds an endpoint may subscribe to. A subscription
+// names kinds, or families ("order.*"); none means every kind.
+var Kinds = []string{
+	"order.created", "order.paid", "order.cancelled", "order.proof_uploaded",
+	"order.verification_approved", "order.verification_rejected",
+	"ticket.issued", "ticket.revoked",
+	"event.published", "event.sales_closed", "event.finished", "event.cancelled",
+	"participation.created", "participation.approved", "participation.rejected", "participation.result",
+	"draw.winner", "checkin.recorded", "device.alert",
+}
+
+// KindPing is the kind of the test delivery sent by Ping; every endpoint
+// receives it, whatever it subscribed to.
+const KindPing = "webhook.ping"
+
+// Delivery statuses.
+const (
+	StatusPending   = "pending"   // not tried yet
+	StatusRetrying  = "retrying"  // tried and failed; the job tries again
+	StatusSucceeded = "succeeded" // answered 2xx
+	StatusFailed    = "failed"    // every attempt failed, or the endpoint is gone
+	StatusCancelled = "cancelled" // the endpoint was switched off or deleted first
+)
+
+// MaxAttempts is how often a delivery is tried before it fails: with the job
+// runner's backoff (10 s doubling up to 1 h) the last try is about four
+// hours after the first.
+const MaxAttempts = 12
+
+// rotationGrace is how long the secret replaced by RotateSecret still signs
+// deliveries beside the new one, so receivers can switch without a gap.
+const rotationGrace = 24 * time.Hour
+
+// jobKind is the job that sends one delivery.
+const jobKind = "webhook.deliver"
+
+// idEndpoint and idDelivery prefix the ids of endpoints and deliveries.
+const (
+	idEndpoint = "whk"
+	idDelivery = "whd"
+)
+
+// Endpoint is a registered receiver of webhooks.
+type Endpoint struct {
+	ID             string    `json:"id" db:"id"`
+	URL            string    `json:"url" db:"url"`
+	Description    string    `json:"description" db:"description"`
+	Events         []string  `json:"events" db:"-" doc:"The event kinds sent; empty means every kind."`
+	Active         bool      `json:"active" db:"active"`
+	DisabledReason string    `json:"disabled_reason,omitempty" db:"disabled_reason" doc:"Why the server switched the endpoint off (it answered 410 Gone)."`
+	CreatedAt      time.Time `json:"created_at" db:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at" db:"updated_at"`
+
+	kinds string // stored JSON array of Events
+}
+
+// NewEndpoint is a just-created endpoint (or one whose secret was rotated)
+// with its signing secret.
+type NewEndpoint struct {
+	Endpoint
+	Secret string `json:"secret" doc:"The signing secret (whsec_…). It is shown only in this answer."`
+}
+
+// Delivery is one event sent (or to be sent) to one endpoint.
+type Delivery struct {
+	ID             string     `json:"id" db:"id" doc:"Also the webhook-id header: the same on every attempt, so receivers can drop repeats."`
+	EndpointID     string     `json:"endpoint_id" db:"endpoint_id"`
+	EventID        string     `json:"event_id" db:"event_id"`
+	Kind           string     `json:"kind" db:"kind"`
+	Status         string     `json:"status" db:"status" enum:"pending,retrying,succeeded,failed,cancelled"`
+	Attempts       int        `json:"attempts" db:"attempts"`
+	ResponseStatus *int       `json:"response_status,omitempty" db:"response_status" doc:"The HTTP status of the last attempt, when it got an answer."`
+	LastError      string     `json:"last_error,omitempty" db:"last_error"`
+	CreatedAt      time.Time  `json:"created_at" db:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at" db:"updated_at"`
+	DeliveredAt    *time.Time `json:"delivered_at,omitempty" db:"delivered_at"`
+	Body           string     `json:"body,omitempty" db:"body" doc:"The JSON body as sent (in the answer for one delivery)."`
+	AttemptLog     []Attempt  `json:"attempt_log,omitempty" db:"-" doc:"Every try, oldest first (in the answer for one delivery)."`
+}
+
+// Attempt is one try at sending a delivery.
+type Attempt struct {
+	N              int       `json:"n" db:"n"`
+	At             time.Time `json:"at" db:"at"`
+	ResponseStatus *int      `json:"response_status,omitempty" db:"response_status"`
+	Error          string    `json:"error,omitempty" db:"error"`
+	ResponseBody   string    `json:"response_body,omitempty" db:"response_body" doc:"The start of the receiver's answer (at most 1 KiB)."`
+	DurationMS     int       `json:"duration_ms" db:"duration_ms"`
+}
+
+// Config tunes the service.
+type Config struct {
+	// AllowPrivate lets endpoints live on loopback, private and link-local
+	// addresses (development, tests, an installation inside one network).
+	// Off, such addresses are refused when an endpoint is saved and again
+	// when a delivery connects, whatever the host name resolved to.
+	AllowPrivate bool
+	// Timeout bounds one attempt, answer included (default 10 s).
+	Timeout time.Duration
+}
+
+// Deps are what the service needs.
+type Deps struct {
+	DB         *db.DB
+	Jobs       *job.Runner
+	Dispatcher *outbox.Dispatcher
+	Now        func() time.Time
+	Logger     *slog.Logger
+}
+
+// Service manages endpoints and sends deliveries.
+type Service struct {
+	db     *db.DB
+	cfg    Config
+	now    func() time.Time
+	log    *slog.Logger
+	client *http.Client
+}
+
+// NewService returns the service, with its outbox consumer and delivery job
+// registered.
+func NewService(deps Deps, cfg Config) *Service {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{db: deps.DB, cfg: cfg, now: deps.Now, log: deps.Logger}
+	s.client = newClient(cfg)
+	if deps.Jobs != nil {
+		deps.Jobs.Handle(jobKind, s.deliver)
+	}
+	if deps.Dispatcher != nil {
+		deps.Dispatcher.Register(outbox.Consumer{Name: "webhooks", ApplyBatch: s.fanOut, Apply: func(tx *db.Tx, e outbox.Event) error {
+			return s.fanOut(tx, []outbox.Event{e})
+		}})
+	}
+	return s
+}
+
+// Input is what an integrator sends to create or change an endpoint; nil
+// fields are left as they are on a change.
+type Input struct {
+	URL         *string   `json:"url,omitempty" maxLength:"2000" doc:"Where deliveries are POSTed (http or https)."`
+	Description *string   `json:"description,omitempty" maxLength:"500"`
+	Events      *[]string `json:"events,omitempty" maxItems:"50" doc:"Event kinds (order.paid) or families (order.*) to send; empty for every kind."`
+	Active      *bool     `json:"active,omitempty" doc:"Switch deliveries off (false) or back on."`
+}
+
+// check validates in and returns the normalized URL and kinds.
+func (s *Service) check(in Input, creating bool) (u string, kinds []string, err error) {
+	var check fault.Check
+	if in.URL != nil {
+		u = strings.TrimSpace(*in.URL)
+		if msg := s.checkURL(u); msg != "" {
+			if strings.HasPrefix(msg, "!") {
+				return "", nil, fault.New(fault.WebhookURLNotAllowed, "%s", msg[1:])
+			}
+			check.Add(true, "url", msg)
+		}
+	} else {
+		check.Add(creating, "url", "is required")
+	}
+	if in.Events != nil {
+		for _, k := range *in.Events {
+			k = strings.TrimSpace(k)
+			check.Add(!knownKind(k), "events", fmt.Sprintf("%q is not an event kind (see GET /v1/webhooks/event-types)", k))
+			if !slices.Contains(kinds, k) {
+				kinds = append(kinds, k)
+			}
+		}
+		slices.Sort(kinds)
+	}
+	return u, kinds, check.Err()
+}
+
+// knownKind reports whether k is a kind of Kinds or a family of them.
+func knownKind(k string) bool {
+	if family, ok := strings.CutSuffix(k, ".*"); ok {
+		return slices.ContainsFunc(Kinds, func(x string) bool { return strings.HasPrefix(x, family+".") })
+	}
+	return slices.Contains(Kinds, k)
+}
+
+// wants reports whether an endpoint subscribed to kinds receives kind.
+func wants(kinds []string, kind string) bool {
+	if len(kinds) == 0 || kind == KindPing {
+		return true
+	}
+	family, _, _ := strings.Cut(kind, ".")
+	return slices.Contains(kinds, kind) || slices.Contains(kinds, family+".*")
+}
+
+// checkURL returns why u cannot be an endpoint ("" when it can); a reason
+// starting with "!" is a refusal of the address rather than a malformed one.
+func (s *Service) checkURL(u string) string {
+	p, err := url.Parse(u)
+	switch {
+	case u == "":
+		return "is required"
+	case err != nil || !p.IsAbs() || p.Host == "" || p.Opaque != "":
+		return "must be an absolute http or https URL"
+	case p.Scheme != "http" && p.Scheme != "https":
+		return "!webhook URLs must use http or https"
+	case p.User != nil:
+		return "must not carry a user name or password"
+	case p.Fragment != "":
+		return "must not have a #fragment"
+	}
+	if s.cfg.AllowPrivate {
+		return ""
+	}
+	host := strings.ToLower(strings.TrimSuffix(p.Hostname(), "."))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return "!webhook URLs may not point at this machine"
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && !public(ip) {
+		return "!webhook URLs may not point at private, loopback or link-local addresses"
+	}
+	return ""
+}
+
+// public reports whether ip is an address the server may send webhooks to
+// when private addresses are not allowed.
+func public(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	return ip.IsGlobalUnicast() && !ip.IsPrivate() && !ip.IsLoopback() && !ip.IsLinkLocalUnicast() &&
+		!netip.MustParsePrefix("100.64.0.0/10").Contains(ip) // carrier-grade NAT
+}
+
+// newSecret returns a signing secret in the Standard Webhooks form.
+func newSecret() string {
+	key := make([]byte, 24)
+	rand.Read(key) // crypto/rand never fails on supported platforms
+	return "whsec_" + base64.StdEncoding.EncodeToString(key)
+}
+
+// secretLabel binds a sealed secret to its endpoint.
+func secretLabel(endpointID string) string { return "webhook:" + endpointID }
+
+// Create registers an endpoint for the tenant of ctx.
+func (s *Service) Create(ctx context.Context, in Input) (*NewEndpoint, error) {
+	u, kinds, err := s.check(in, true)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	e := &NewEndpoint{Endpoint: Endpoint{ID: id.New(idEndpoint), URL: u, Events: nonNil(kinds), Active: true, CreatedAt: now, UpdatedAt: now}, Secret: newSecret()}
+	if in.Description != nil {
+		e.Description = strings.TrimSpace(*in.Description)
+	}
+	if in.Active != nil {
+		e.Active = *in.Active
+	}
+	sealed, err := s.db.Seal([]byte(e.Secret), secretLabel(e.ID))
+	if err != nil {
+		return nil, err
+	}
+	kb, _ := json.Marshal(e.Events)
+	err = s.db.Write(ctx, func(tx *db.Tx) error {
+		_, err := tx.Exec(`INSERT INTO webhook_endpoints (tenant_id, id, url, description, kinds, active, disabled_reason, secret, created_at, updated_at)
+			VALUES (@tenant, ?, ?, ?, ?, ?, '', ?, ?, ?)`, e.ID, e.URL, e.Description, string(kb), e.Active, sealed, now, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	api.SetTarget(ctx, e.ID)
+	return e, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+const endpointColumns = `id, url, description, kinds, active, disabled_reason, created_at, updated_at`
+
+type endpointRow struct {
+	Endpoint
+	Kinds string `db:"kinds"`
+}
+
+func (r endpointRow) endpoint() Endpoint {
+	e := r.Endpoint
+	e.Events = []string{}
+	_ = json.Unmarshal([]byte(r.Kinds), &e.Events)
+	return e
+}
+
+// Get returns one endpoint of the tenant of ctx.
+func (s *Service) Get(ctx context.Context, endpointID string) (*Endpoint, error) {
+	var e *Endpoint
+	err := s.db.Read(ctx, func(tx *db.Tx) (err error) {
+		e, err = getEndpoint(tx, endpointID)
+		return err
+	})
+	return e, err
+}
+
+func getEndpoint(tx *db.Tx, endpointID string) (*Endpoint, error) {
+	var r endpointRow
+	err := tx.Get(&r, `SELECT `+endpointColumns+` FROM webhook_endpoints WHERE tenant_id = @tenant AND id = ? AND deleted_at IS NULL`, endpointID)
+	if fault.Is(err, fault.NotFound) {
+		return nil, fault.New(fault.NotFound, "no webhook endpoint %q", endpointID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	e := r.endpoint()
+	return &e, nil
+}
+
+// List lists the tenant's endpoints, newest first.
+func (s *Service) List(ctx context.Context, page api.PageParams) (*api.List[Endpoint], error) {
+	q, args, err := page.Keyset(`SELECT `+endpointColumns+` FROM webhook_endpoints WHERE tenant_id = @tenant AND deleted_at IS NULL`, "id")
+	if err != nil {
+		return nil, err
+	}
+	var rows []endpointRow
+	if err := s.db.Read(ctx, func(tx *db.Tx) error { return tx.Select(&rows, q, args...) }); err != nil {
+		return nil, err
+	}
+	out := make([]Endpoint, len(rows))
+	for i, r := range rows {
+		out[i] = r.endpoint()
+	}
+	return api.NewList(out, page.Limit, func(e Endpoint) string { return e.ID }), nil
+}
+
+// Update changes an endpoint. Switching it off cancels its deliveries that
+// are waiting; switching it on clears the reason the server gave for
+// switching it off.
+func (s *Service) Update(ctx context.Context, endpointID string, in Input) (*Endpoint, error) {
+	u, kinds, err := s.check(in, false)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var e *Endpoint
+	err = s.db.Write(ctx, func(tx *db.Tx) error {
+		if e, err = getEndpoint(tx, endpointID); err != nil {
+			return err
+		}
+		if in.URL != nil {
+			e.URL = u
+		}
+		if in.Description != nil {
+			e.Description = strings.TrimSpace(*in.Description)
+		}
+		if in.Events != nil {
+			e.Events = nonNil(kinds)
+		}
+		if in.Active != nil && *in.Active != e.Active {
+			e.Active, e.DisabledReason = *in.Active, ""
+			if !e.Active {
+				if err := cancelWaiting(tx, e.ID, now); err != nil {
+					return err
+				}
+			}
+		}
+		e.UpdatedAt = now
+		kb, _ := json.Marshal(e.Events)
+		return tx.ExecOne(`UPDATE webhook_endpoints SET url = ?, description = ?, kinds = ?, active = ?, disabled_reason = ?, updated_at = ?
+			WHERE tenant_id = @tenant AND id = ?`, e.URL, e.Description, string(kb), e.Active, e.DisabledReason, now, e.ID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// cancelWaiting cancels an endpoint's deliveries that have not succeeded or
+// failed yet; their jobs find them cancelled and send nothing.
+func cancelWaiting(tx *db.Tx, endpointID string, now time.Time) error {
+	_, err := tx.Exec(`UPDATE webhook_deliveries SET status = 'cancelled', updated_at = ?
+		WHERE tenant_id = @tenant AND endpoint_id = ? AND status IN ('pending', 'retrying')`, now, endpointID)
+	return err
+}
+
+// Delete removes an endpoint: it receives nothing more, and its waiting
+// deliveries are cancelled.
+func (s *Service) Delete(ctx context.Context, endpointID string) error {
+	now := s.now()
+	return s.db.Write(ctx, func(tx *db.Tx) error {
+		if _, err := getEndpoint(tx, endpointID); err != nil {
+			return err
+		}
+		if err := cancelWaiting(tx, endpointID, now); err != nil {
+			return err
+		}
+		return tx.ExecOne(`UPDATE webhook_endpoints SET deleted_at = ?, active = FALSE, updated_at = ? WHERE tenant_id = @tenant AND id = ?`, now, now, endpointID)
+	})
+}
+
+// RotateSecret gives an endpoint a new secret. For a day, deliveries carry
+// signatures under both the new and the old secret.
+func (s *Service) RotateSecret(ctx context.Context, endpointID string) (*NewEndpoint, error) {
+	secret := newSecret()
+	sealed, err := s.db.Seal([]byte(secret), secretLabel(endpointID))
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var e *Endpoint
+	err = s.db.Write(ctx, func(tx *db.Tx) error {
+		if e, err = getEndpoint(tx, endpointID); err != nil {
+			return err
+		}
+		e.UpdatedAt = now
+		return tx.ExecOne(`UPDATE webhook_endpoints SET previous_secret = secret, previous_until = ?, secret = ?, updated_at = ?
+			WHERE tenant_id = @tenant AND id = ?`, now.Add(rotationGrace), sealed, now, endpointID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &NewEndpoint{Endpoint: *e, Secret: secret}, nil
+}
