@@ -286,6 +286,16 @@ func (a *App) routes() {
 	mux.HandleFunc("GET /app/settings/api-keys", p.APIKeys)
 	mux.HandleFunc("POST /app/settings/api-keys", p.CreateAPIKey)
 	mux.HandleFunc("POST /app/settings/api-keys/{key_id}/revoke", p.RevokeAPIKey)
+	mux.HandleFunc("GET /app/settings/webhooks", p.Webhooks)
+	mux.HandleFunc("POST /app/settings/webhooks", p.CreateWebhook)
+	mux.HandleFunc("GET /app/settings/webhooks/{endpoint_id}", p.Webhook)
+	mux.HandleFunc("POST /app/settings/webhooks/{endpoint_id}/ping", p.PingWebhook)
+	mux.HandleFunc("POST /app/settings/webhooks/{endpoint_id}/rotate-secret", p.RotateWebhookSecret)
+	mux.HandleFunc("POST /app/settings/webhooks/{endpoint_id}/switch-off", p.SwitchOffWebhook)
+	mux.HandleFunc("POST /app/settings/webhooks/{endpoint_id}/switch-on", p.SwitchOnWebhook)
+	mux.HandleFunc("POST /app/settings/webhooks/{endpoint_id}/delete", p.DeleteWebhook)
+	mux.HandleFunc("GET /app/settings/webhooks/{endpoint_id}/deliveries/{delivery_id}", p.WebhookDelivery)
+	mux.HandleFunc("POST /app/settings/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver", p.RedeliverWebhook)
 
 	// Campaign pages: the public landing page (form, game, result) and draw
 	// check, and the organizer's pages. The live counts are a stream of

@@ -34,6 +34,7 @@ import (
 	"github.com/usher-events/usher/internal/tenant"
 	"github.com/usher-events/usher/internal/waitroom"
 	"github.com/usher-events/usher/internal/wallet"
+	"github.com/usher-events/usher/internal/webhook"
 )
 
 //go:embed templates/*.html
@@ -65,6 +66,9 @@ type Deps struct {
 
 	// The gate pages (pages_gates.go).
 	Gates *gate.Service
+
+	// The webhook settings pages (settings_webhooks.go).
+	Webhooks *webhook.Service
 }
 
 // Pages serves the web pages.
@@ -83,7 +87,7 @@ type Pages struct {
 // group's pages_<group>.go file).
 var pageNames = slices.Concat([]string{
 	"signup", "login", "invite", "invite_invalid", "dashboard", "soon",
-	"users", "api_keys", "problem",
+	"users", "api_keys", "webhooks", "webhook", "problem",
 }, eventPageNames, campaignPageNames, gatePageNames)
 
 // New parses the templates and prepares the static files.
