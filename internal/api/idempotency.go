@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/usher-events/usher/internal/db"
@@ -200,3 +201,70 @@ func (r *recorder) Write(b []byte) (int, error) {
 }
 
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// ScrubAnswers rewrites the stored answers that fn changes, among the tx
+// tenant's answers whose body contains one of match and the public callers'
+// answers whose body contains one of publicMatch (a public answer belongs to
+// no tenant, so it is found by the ids of the tenant's records it shows),
+// and reports how many it changed. A personal-data erasure calls it so that
+// a retried request cannot replay what the erasure blanked. Matching is
+// case-insensitive.
+func ScrubAnswers(tx *db.Tx, match, publicMatch []string, fn func([]byte) ([]byte, bool)) (int, error) {
+	text := `lower(CAST(body AS TEXT))`
+	if tx.Dialect() == db.Postgres {
+		text = `lower(convert_from(body, 'UTF8'))`
+	}
+	g := tx.Global()
+	n := 0
+	for _, set := range []struct {
+		scope string
+		match []string
+	}{{tx.Tenant(), match}, {"public", publicMatch}} {
+		if set.scope == "" || len(set.match) == 0 {
+			continue
+		}
+		conds := make([]string, len(set.match))
+		args := []any{set.scope}
+		for i, m := range set.match {
+			conds[i] = text + ` LIKE ? ESCAPE '\'`
+			args = append(args, LikePattern(m))
+		}
+		var rows []struct {
+			Key  string `db:"key"`
+			Body []byte `db:"body"`
+		}
+		if err := g.Select(&rows, `SELECT key, body FROM idempotency_keys WHERE scope = ? AND body IS NOT NULL AND (`+
+			strings.Join(conds, " OR ")+`)`, args...); err != nil {
+			return n, err
+		}
+		for _, r := range rows {
+			out, changed := fn(r.Body)
+			if !changed {
+				continue
+			}
+			if _, err := g.Exec(`UPDATE idempotency_keys SET body = ? WHERE scope = ? AND key = ?`, out, set.scope, r.Key); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+// LikePattern is a LIKE pattern (with ESCAPE '\') that finds s, lower-cased,
+// anywhere in a text.
+func LikePattern(s string) string { return "%" + likeEscaper.Replace(strings.ToLower(s)) + "%" }
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// PurgeAnswers deletes up to limit of the stored answers older than before,
+// of the tx tenant and of the public callers, and reports how many.
+func PurgeAnswers(tx *db.Tx, before time.Time, limit int) (int, error) {
+	res, err := tx.Global().Exec(`DELETE FROM idempotency_keys WHERE (scope, key) IN (
+		SELECT scope, key FROM idempotency_keys WHERE scope IN (?, 'public') AND created_at < ? LIMIT ?)`, tx.Tenant(), before, limit)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}

@@ -25,6 +25,7 @@ import (
 	"github.com/usher-events/usher/internal/notify"
 	"github.com/usher-events/usher/internal/order"
 	"github.com/usher-events/usher/internal/outbox"
+	"github.com/usher-events/usher/internal/privacy"
 	"github.com/usher-events/usher/internal/rank"
 	"github.com/usher-events/usher/internal/ratelimit"
 	"github.com/usher-events/usher/internal/report"
@@ -81,6 +82,9 @@ type Config struct {
 	// WebhookAllowPrivate lets webhook endpoints live on loopback, private
 	// and link-local addresses (development, tests, one closed network).
 	WebhookAllowPrivate bool
+	// Clock, when set, replaces the wall clock (tests of what time does,
+	// such as the retention purge); its readings are used as Now's are.
+	Clock func() time.Time
 }
 
 // publicURL is the base of links that leave the server.
@@ -125,6 +129,8 @@ type App struct {
 	ranks *rank.Service
 	// webhooks sends the tenants' events to their endpoints.
 	webhooks *webhook.Service
+	// privacy exports and erases one person's data across the domains.
+	privacy *privacy.Service
 }
 
 // Now is the clock every write is stamped with: UTC, at the precision both
@@ -135,6 +141,9 @@ func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 // builds every service and route.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a := &App{cfg: cfg, log: log, now: Now}
+	if cfg.Clock != nil {
+		a.now = func() time.Time { return cfg.Clock().UTC().Truncate(time.Microsecond) }
+	}
 	conn, err := db.Open(ctx, db.Config{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log, SecretsKey: cfg.SecretsKey})
 	if err != nil {
 		return nil, err
@@ -224,6 +233,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	} else if n > 0 {
 		log.Info("sealed the webhook secrets stored before the secrets key", "count", n)
 	}
+	// Each domain holds its part of a person's data; customers and orders
+	// run first because they note the ids that later holders find records
+	// by, and the stored answers run last. The audit log keeps no one's
+	// personal data: it records staff and API keys (public calls are not
+	// audited), so it is not among them.
+	a.privacy = privacy.NewService(conn, a.now, a.wallets.PersonalData(), a.orders.PersonalData(), a.tickets.PersonalData(),
+		a.campaigns.PersonalData(), a.notify.PersonalData(), job.PersonalData(), outbox.PersonalData(),
+		a.webhooks.PersonalData(), privacy.StoredAnswers())
+	a.handlePurges()
 	a.pages, err = web.New(web.Config{SecureCookies: cfg.SecureCookies}, web.Deps{Tenants: a.tenants, Logger: log,
 		Events: a.events, Orders: a.orders, Wallets: a.wallets, Notify: a.notify, Rooms: a.rooms, Seats: a.seats,
 		Campaigns: a.campaigns, Reports: a.reports, Gates: a.gates, Webhooks: a.webhooks})
@@ -296,9 +314,13 @@ func (a *App) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// StartBackground starts the background work: the job runner and the
-// outbox dispatcher. Serve calls it; Close stops it.
+// StartBackground starts the background work: the job runner (with the
+// hourly retention purge scheduled) and the outbox dispatcher. Serve calls
+// it; Close stops it.
 func (a *App) StartBackground() {
+	if err := a.schedulePurge(context.Background(), a.now()); err != nil {
+		a.log.Error("schedule the retention purge", "err", err)
+	}
 	a.jobs.Start()
 	a.dispatch.Start()
 }

@@ -58,6 +58,10 @@ func (a *App) routes() {
 	api.Register(h, api.Admin, op("PATCH", "/v1/users/{user_id}", "change-user-role", "Change a user's role", "Platform"), t.HandleChangeRole)
 	api.Register(h, api.Admin, op("DELETE", "/v1/users/{user_id}", "remove-user", "Remove a user", "Platform"), t.HandleRemoveUser)
 	api.Register(h, api.Admin, op("GET", "/v1/audit-log", "list-audit-log", "List the audit log", "Platform"), a.audit.ListHandler)
+	api.Register(h, api.Admin, answering(200, op("POST", "/v1/personal-data/export", "export-personal-data", "Export everything the organization holds about one person (by email and/or phone)", "Platform")), a.privacy.HandleExport)
+	api.Register(h, api.Admin, answering(200, op("POST", "/v1/personal-data/erase", "erase-personal-data", "Erase one person's personal data everywhere, keeping amounts and counts", "Platform")), a.privacy.HandleErase)
+	api.Register(h, api.Admin, op("GET", "/v1/settings/privacy", "get-privacy-settings", "The organization's retention period for personal data", "Platform"), a.privacy.HandleGetSettings)
+	api.Register(h, api.Admin, op("PUT", "/v1/settings/privacy", "put-privacy-settings", "Set the retention period for personal data (0 keeps it)", "Platform"), a.privacy.HandlePutSettings)
 
 	// Events.
 	api.Register(h, api.Staff, op("POST", "/v1/events", "create-event", "Create an event", "Events"), ev.HandleCreate)

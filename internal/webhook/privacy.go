@@ -1,0 +1,37 @@
+package webhook
+
+import (
+	"time"
+
+	"github.com/usher-events/usher/internal/db"
+	"github.com/usher-events/usher/internal/privacy"
+)
+
+// PersonalData is the webhooks' part of a person's data: delivery bodies
+// that carry their address or phone. Erasure blanks the person in each body
+// (what was already sent is the receiver's to erase); exports leave the
+// deliveries out, since they repeat what the domains export.
+func (s *Service) PersonalData() privacy.Holder { return deliveryData{} }
+
+type deliveryData struct{}
+
+func (deliveryData) Section() string { return "webhook_deliveries" }
+
+func (deliveryData) Export(*db.Tx, *privacy.Person) (any, int, error) { return nil, 0, nil }
+
+func (deliveryData) Erase(tx *db.Tx, p *privacy.Person, _ time.Time) (int, error) {
+	return privacy.ScrubColumn(tx, "webhook_deliveries", "id", "body", p)
+}
+
+// Purge empties the bodies of finished deliveries made before cutoff, and
+// the receivers' answers to them.
+func (deliveryData) Purge(tx *db.Tx, cutoff time.Time, limit int) (int, bool, error) {
+	_, moreAnswers, err := privacy.PurgeRows(tx, "webhook_attempts", "delivery_id", `response_body = ''`,
+		`at < ? AND response_body <> ''`, limit, cutoff)
+	if err != nil {
+		return 0, false, err
+	}
+	n, more, err := privacy.PurgeRows(tx, "webhook_deliveries", "id", `body = '{}'`,
+		`status IN ('succeeded', 'failed', 'cancelled') AND created_at < ? AND body <> '{}'`, limit, cutoff)
+	return n, more || moreAnswers, err
+}
