@@ -278,10 +278,10 @@ func TestRetentionPurge(t *testing.T) {
 			}
 		}
 		for q, want := range map[string]string{
-			`SELECT buyer_email FROM orders WHERE id = '` + newOrder + `'`:                           "new@retention.example",
-			`SELECT attendee_name FROM tickets WHERE order_id = '` + newOrder + `'`:                  "new 님",
+			`SELECT buyer_email FROM orders WHERE id = '` + newOrder + `'`:                             "new@retention.example",
+			`SELECT attendee_name FROM tickets WHERE order_id = '` + newOrder + `'`:                    "new 님",
 			`SELECT phone FROM participations WHERE campaign_id = '` + runningCampaign.str("id") + `'`: "+821033334444",
-			`SELECT status || total FROM orders WHERE id = '` + oldOrder + `'`:                       "paid1000",
+			`SELECT status || total FROM orders WHERE id = '` + oldOrder + `'`:                         "paid1000",
 		} {
 			if got := strings.Join(texts(t, b, q), ""); got != want {
 				t.Errorf("%s = %q, want %q", q, got, want)

@@ -71,7 +71,7 @@ func (eventData) Purge(tx *db.Tx, cutoff time.Time, limit int) (int, bool, error
 		return 0, false, nil
 	}
 	if len(mine) > 0 {
-		if _, err := tx.Exec(`UPDATE outbox SET payload = '{}' WHERE tenant_id = @tenant AND seq IN (`+strings.Join(mine, ", ")+`)`); err != nil {
+		if _, err := tx.Exec(`UPDATE outbox SET payload = '{}' WHERE tenant_id = @tenant AND seq IN (` + strings.Join(mine, ", ") + `)`); err != nil {
 			return 0, false, err
 		}
 	}
