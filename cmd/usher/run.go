@@ -35,6 +35,8 @@ type cli struct {
 	Demo     demoCmd     `cmd:"" help:"Serve with a sample organization, event, seats, gates and campaign, and print how to sign in."`
 	Gate     gateCmd     `cmd:"" help:"Run the venue edge node: offline check-in, scanner page, sync with the server."`
 	Simulate simulateCmd `cmd:"" help:"Rehearsals on paper: queueing forecasts."`
+	Tenants  tenantsCmd  `cmd:"" help:"The platform operator's: list organizations, change their tier."`
+	Usage    usageCmd    `cmd:"" help:"The platform operator's: every organization's usage and statement for a month."`
 }
 
 // dbFlags name the database, shared by the commands that open it.
@@ -70,6 +72,7 @@ type serveCmd struct {
 	SMSURL              string `name:"sms-url" help:"Send text messages (SMS / AlimTalk) by a JSON POST of {to, template_code, vars} to this https:// URL; without it they stay in the development outbox." placeholder:"URL"`
 	SMSAPIKey           string `name:"sms-api-key" help:"API key the SMS gateway expects in its X-API-Key header." placeholder:"KEY"`
 	WebhookAllowPrivate bool   `help:"Let webhook endpoints be on loopback, private and link-local addresses (development, or one closed network); off, such endpoints are refused."`
+	TierLimits          bool   `default:"true" negatable:"" help:"Hold each organization's authenticated API calls to its tier's rate (basic 50/s, professional 500/s, enterprise unlimited); --no-tier-limits turns that off, for load rehearsals with bench --target. Calls are counted either way."`
 	SecretsKeyFile      string `help:"A file with 32 random bytes in base64 (head -c 32 /dev/urandom | base64): the installation's secrets (token and ticket signing keys) are then stored sealed with it, and those stored before are sealed at start. Keep it apart from the database and its backups; every node needs the same file." placeholder:"FILE"`
 }
 
@@ -119,7 +122,7 @@ func (c *serveCmd) run(ctx context.Context, log *slog.Logger, ready func(string)
 		Addr: c.Addr, DataDir: c.DataDir, DatabaseURL: c.DatabaseURL, RedisURL: c.RedisURL, SecretsKey: secretsKey,
 		PublicURL: c.PublicURL, TrustProxy: c.TrustProxy, SecureCookies: c.SecureCookies, Version: version, FontPath: c.FontPath,
 		SMTPURL: c.SMTPURL, MailFrom: c.MailFrom, SMSURL: c.SMSURL, SMSAPIKey: c.SMSAPIKey,
-		WebhookAllowPrivate: c.WebhookAllowPrivate,
+		WebhookAllowPrivate: c.WebhookAllowPrivate, TierLimits: c.TierLimits,
 	}, log)
 	if err != nil {
 		return err
@@ -213,6 +216,12 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 		return c.Bench.Checkin.run(ctx, log, stdout)
 	case "draw verify":
 		return c.Draw.Verify.run(ctx, stdout)
+	case "tenants list":
+		return c.Tenants.List.run(ctx, log, stdout)
+	case "tenants set-tier <tenant> <tier>":
+		return c.Tenants.SetTier.run(ctx, log, stdout)
+	case "usage":
+		return c.Usage.run(ctx, log, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "usher", version)
 		return nil

@@ -49,8 +49,11 @@ type Deps struct {
 	Auth    Authenticator
 	Auditor Auditor
 	Metrics *Metrics
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// Meter, when set, counts authenticated calls per tenant and enforces
+	// the tiers' rate limits.
+	Meter  Meter
+	Logger *slog.Logger
+	Now    func() time.Time
 	// Ready reports whether the dependencies answer, for /readyz.
 	Ready func(context.Context) error
 }
@@ -128,6 +131,9 @@ func New(cfg Config, d Deps) *Server {
 	}
 	if d.DB != nil {
 		h = idempotent(d.DB, d.Now, h)
+	}
+	if d.Meter != nil {
+		h = metered(d.Meter, h)
 	}
 	if d.Auth != nil {
 		h = authenticate(d.Auth, h)

@@ -22,6 +22,7 @@ import (
 	"github.com/usher-events/usher/internal/event"
 	"github.com/usher-events/usher/internal/gate"
 	"github.com/usher-events/usher/internal/job"
+	"github.com/usher-events/usher/internal/meter"
 	"github.com/usher-events/usher/internal/notify"
 	"github.com/usher-events/usher/internal/order"
 	"github.com/usher-events/usher/internal/outbox"
@@ -82,6 +83,9 @@ type Config struct {
 	// WebhookAllowPrivate lets webhook endpoints live on loopback, private
 	// and link-local addresses (development, tests, one closed network).
 	WebhookAllowPrivate bool
+	// TierLimits holds each tenant's authenticated API calls to its tier's
+	// rate limit (usher serve turns it on unless --no-tier-limits).
+	TierLimits bool
 	// Clock, when set, replaces the wall clock (tests of what time does,
 	// such as the retention purge); its readings are used as Now's are.
 	Clock func() time.Time
@@ -131,6 +135,8 @@ type App struct {
 	webhooks *webhook.Service
 	// privacy exports and erases one person's data across the domains.
 	privacy *privacy.Service
+	// meter counts usage per tenant and enforces the tiers' rate limits.
+	meter *meter.Service
 }
 
 // Now is the clock every write is stamped with: UTC, at the precision both
@@ -225,6 +231,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.gates = gate.NewService(gate.Deps{DB: conn, Tickets: a.tickets, Events: gateEvents{a.events}, Keys: deviceKeys{a.tenants}, Redis: a.redis, Now: a.now, Logger: log})
 	a.ranks = rank.NewService(conn, a.now)
 	a.dispatch.Register(a.ranks.Consumer())
+	a.meter = meter.NewService(meter.Deps{DB: conn, Limiter: limiter, Tiers: a.tenants, Now: a.now, Logger: log},
+		meter.Config{Enforce: cfg.TierLimits})
+	a.dispatch.Register(a.meter.Consumer())
 	a.webhooks = webhook.NewService(webhook.Deps{DB: conn, Jobs: a.jobs, Dispatcher: a.dispatch, Now: a.now, Logger: log},
 		webhook.Config{AllowPrivate: cfg.WebhookAllowPrivate})
 	if n, err := a.webhooks.SealSecrets(ctx); err != nil {
@@ -241,10 +250,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.privacy = privacy.NewService(conn, a.now, a.wallets.PersonalData(), a.orders.PersonalData(), a.tickets.PersonalData(),
 		a.campaigns.PersonalData(), a.notify.PersonalData(), job.PersonalData(), outbox.PersonalData(),
 		a.webhooks.PersonalData(), privacy.StoredAnswers())
-	a.handlePurges()
+	a.handleHourly()
 	a.pages, err = web.New(web.Config{SecureCookies: cfg.SecureCookies}, web.Deps{Tenants: a.tenants, Logger: log,
 		Events: a.events, Orders: a.orders, Wallets: a.wallets, Notify: a.notify, Rooms: a.rooms, Seats: a.seats,
-		Campaigns: a.campaigns, Reports: a.reports, Gates: a.gates, Webhooks: a.webhooks})
+		Campaigns: a.campaigns, Reports: a.reports, Gates: a.gates, Webhooks: a.webhooks, Privacy: a.privacy})
 	if err != nil {
 		a.Close(ctx)
 		return nil, err
@@ -259,6 +268,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		Auth:    a.tenants,
 		Auditor: a.audit,
 		Metrics: api.NewMetrics(pools),
+		Meter:   a.meter,
 		Logger:  log,
 		Now:     a.now,
 		Ready:   a.ready,
@@ -296,12 +306,7 @@ func (a *App) Close(ctx context.Context) error {
 	if a.gates != nil {
 		a.gates.Close()
 	}
-	if a.dispatch != nil {
-		a.dispatch.Stop()
-	}
-	if a.jobs != nil {
-		errs = append(errs, a.jobs.Stop(ctx))
-	}
+	errs = append(errs, a.StopBackground(ctx))
 	if a.audit != nil {
 		errs = append(errs, a.audit.Close(ctx))
 	}
@@ -314,13 +319,28 @@ func (a *App) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// StartBackground starts the background work: the job runner (with the
-// hourly retention purge scheduled) and the outbox dispatcher. Serve calls
-// it; Close stops it.
-func (a *App) StartBackground() {
-	if err := a.schedulePurge(context.Background(), a.now()); err != nil {
-		a.log.Error("schedule the retention purge", "err", err)
+// StopBackground stops what StartBackground started, waiting for running
+// jobs, and writes the API call counts still in memory.
+func (a *App) StopBackground(ctx context.Context) error {
+	var errs []error
+	if a.dispatch != nil {
+		a.dispatch.Stop()
 	}
+	if a.jobs != nil {
+		errs = append(errs, a.jobs.Stop(ctx))
+	}
+	if a.meter != nil {
+		errs = append(errs, a.meter.Stop(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// StartBackground starts the background work: the job runner (with the
+// hourly jobs scheduled), the outbox dispatcher and the meter's flusher.
+// Serve calls it; Close stops it.
+func (a *App) StartBackground() {
+	a.scheduleHourly(context.Background())
+	a.meter.Start()
 	a.jobs.Start()
 	a.dispatch.Start()
 }

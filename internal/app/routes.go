@@ -61,6 +61,11 @@ func (a *App) routes() {
 	api.Register(h, api.Admin, answering(200, op("POST", "/v1/personal-data/export", "export-personal-data", "Export everything the organization holds about one person (by email and/or phone)", "Platform")), a.privacy.HandleExport)
 	api.Register(h, api.Admin, answering(200, op("POST", "/v1/personal-data/erase", "erase-personal-data", "Erase one person's personal data everywhere, keeping amounts and counts", "Platform")), a.privacy.HandleErase)
 	api.Register(h, api.Admin, op("GET", "/v1/settings/privacy", "get-privacy-settings", "The organization's retention period for personal data", "Platform"), a.privacy.HandleGetSettings)
+	api.Register(h, api.Admin, op("GET", "/v1/usage", "get-usage", "A month's usage and what it costs under the organization's tier", "Platform"), a.meter.HandleStatement)
+	api.Register(h, api.Admin, op("GET", "/v1/usage/statements", "list-usage-statements", "The months with usage and their totals", "Platform"), a.meter.HandleHistory)
+	api.Register(h, api.Anyone, op("GET", "/v1/tiers", "list-tiers", "The tiers with their rate limits, included units and prices", "Platform"), a.meter.HandleTiers)
+	api.Register(h, api.Admin, op("GET", "/v1/settings/budget", "get-budget", "The monthly budget and the alerts it raised", "Platform"), a.meter.HandleGetBudget)
+	api.Register(h, api.Admin, op("PUT", "/v1/settings/budget", "put-budget", "Set the monthly budget (alerts at 80 % and 100 %)", "Platform"), a.meter.HandlePutBudget)
 	api.Register(h, api.Admin, op("PUT", "/v1/settings/privacy", "put-privacy-settings", "Set the retention period for personal data (0 keeps it)", "Platform"), a.privacy.HandlePutSettings)
 
 	// Events.
@@ -300,6 +305,13 @@ func (a *App) routes() {
 	mux.HandleFunc("POST /app/settings/webhooks/{endpoint_id}/delete", p.DeleteWebhook)
 	mux.HandleFunc("GET /app/settings/webhooks/{endpoint_id}/deliveries/{delivery_id}", p.WebhookDelivery)
 	mux.HandleFunc("POST /app/settings/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver", p.RedeliverWebhook)
+	// Personal data: the person's email and phone are posted, never put in
+	// a URL.
+	mux.HandleFunc("GET /app/settings/privacy", p.PrivacySettings)
+	mux.HandleFunc("POST /app/settings/privacy/retention", p.SaveRetention)
+	mux.HandleFunc("POST /app/settings/privacy/lookup", p.FindPerson)
+	mux.HandleFunc("POST /app/settings/privacy/export", p.ExportPerson)
+	mux.HandleFunc("POST /app/settings/privacy/erase", p.ErasePerson)
 
 	// Campaign pages: the public landing page (form, game, result) and draw
 	// check, and the organizer's pages. The live counts are a stream of

@@ -59,6 +59,7 @@ type FlashSaleResult struct {
 	Concurrency   int
 	Holds         int64 // answered 201
 	Refused       int64 // answered 409 (sold out, seat taken)
+	Limited       int64 // answered 429 (the tier's rate limit)
 	Errors        int64 // anything else
 	Elapsed       time.Duration
 	HoldsPerSec   float64
@@ -86,7 +87,10 @@ func (r *FlashSaleResult) Ratio() float64 {
 // Print writes the result for people.
 func (r *FlashSaleResult) Print(w io.Writer) {
 	fmt.Fprintf(w, "flash sale against %s (%s, stock %d, %d concurrent)\n", r.Target, r.Mode, r.Stock, r.Concurrency)
-	fmt.Fprintf(w, "  holds answered 201:   %d (409: %d, other: %d) in %s\n", r.Holds, r.Refused, r.Errors, r.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "  holds answered 201:   %d (409: %d, other: %d) in %s\n", r.Holds, r.Refused, r.Errors+r.Limited, r.Elapsed.Round(time.Millisecond))
+	if r.Limited > 0 {
+		fmt.Fprintf(w, "  rate limited (429):   %d: the server holds the organization to its tier's rate; start it with --no-tier-limits for rehearsals\n", r.Limited)
+	}
 	fmt.Fprintf(w, "  holds/s:              %.0f\n", r.HoldsPerSec)
 	fmt.Fprintf(w, "  latency p50/p95/p99:  %s / %s / %s\n", r.P50.Round(10*time.Microsecond), r.P95.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond))
 	if r.SoldOutAfter > 0 {
@@ -147,7 +151,9 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 		return nil, err
 	}
 	if len(nodes) == 0 {
-		url, stop, err := startWith(ctx, app.Config{}, cfg.Logger, mount)
+		// The in-process server runs as usher serve does, with the tiers'
+		// rate limits on; its organization is put on the tier without one.
+		url, stop, err := startWith(ctx, app.Config{TierLimits: true}, cfg.Logger, mount)
 		if err != nil {
 			return nil, err
 		}
@@ -163,6 +169,11 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 	sale, err := prepare(ctx, c, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("prepare the sale: %w", err)
+	}
+	if inproc != nil {
+		if err := inproc.SetTier(ctx, sale.tenantID, "enterprise"); err != nil {
+			return nil, fmt.Errorf("prepare the sale: %w", err)
+		}
 	}
 	res.Mode, res.Stock = sale.mode, sale.stock
 	for _, b := range buyers {
@@ -201,7 +212,7 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 	}
 
 	var lat Latencies
-	var holds, refused, errs atomic.Int64
+	var holds, refused, limited, errs atomic.Int64
 	var soldOut atomic.Bool
 	var soldAt atomic.Int64
 	var seatsMu sync.Mutex
@@ -279,6 +290,8 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 				}
 			}
 			seatsMu.Unlock()
+		case err == nil && st == 429:
+			limited.Add(1)
 		case err == nil && st == 409:
 			refused.Add(1)
 			if sale.mode == "quantity" && soldOut.CompareAndSwap(false, true) {
@@ -303,7 +316,7 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 	if d := time.Duration(soldAt.Load()); d > 0 {
 		res.Elapsed, res.SoldOutAfter = d, d
 	}
-	res.Holds, res.Refused, res.Errors = holds.Load(), refused.Load(), errs.Load()
+	res.Holds, res.Refused, res.Limited, res.Errors = holds.Load(), refused.Load(), limited.Load(), errs.Load()
 	res.HoldsPerSec = float64(res.Holds) / res.Elapsed.Seconds()
 	res.P50, res.P95, res.P99 = lat.Percentile(50), lat.Percentile(95), lat.Percentile(99)
 
@@ -348,6 +361,7 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 // sale is what prepare made.
 type sale struct {
 	mode, eventID, typeID string
+	tenantID              string
 	stock                 int
 	seatIDs               []string
 }
@@ -357,13 +371,16 @@ type sale struct {
 func prepare(ctx context.Context, c *Client, cfg FlashSaleConfig) (*sale, error) {
 	var signup struct {
 		AccessToken string `json:"access_token"`
+		Tenant      struct {
+			ID string `json:"id"`
+		} `json:"tenant"`
 	}
 	email := "bench-" + id.Secret(6) + "@bench.example"
 	if err := c.must(ctx, "POST", "/v1/signup", map[string]any{"organization": "Bench " + email, "email": email, "password": "bench password " + id.Secret(8)}, &signup); err != nil {
 		return nil, err
 	}
 	c.Token = signup.AccessToken
-	s := &sale{mode: "quantity", stock: cfg.Quota}
+	s := &sale{mode: "quantity", stock: cfg.Quota, tenantID: signup.Tenant.ID}
 	if cfg.Seats > 0 {
 		s.mode, s.stock = "seats", cfg.Seats
 	}

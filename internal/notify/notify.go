@@ -18,6 +18,7 @@ import (
 	"github.com/usher-events/usher/internal/fault"
 	"github.com/usher-events/usher/internal/id"
 	"github.com/usher-events/usher/internal/job"
+	"github.com/usher-events/usher/internal/meter"
 	"github.com/usher-events/usher/internal/outbox"
 )
 
@@ -387,12 +388,16 @@ func (s *Service) record(ctx context.Context, ms []outgoing) ([]string, []bool, 
 	return ids, due, nil
 }
 
+// channelMetric is the meter's metric of each channel's messages.
+var channelMetric = map[string]string{"email": meter.Emails, "sms": meter.SMS}
+
 // recordBatch bounds how many messages rows one write records.
 const recordBatch = 32
 
 func (s *Service) recordChunk(ctx context.Context, ms []outgoing, ids []string, due []bool) error {
 	now := s.cfg.Now()
 	return s.db.Write(ctx, func(tx *db.Tx) error {
+		recorded := map[string]int64{} // new messages per channel, for the meter
 		for i, m := range ms {
 			provider := s.hasProvider(m.channel)
 			status := StatusSending
@@ -414,7 +419,9 @@ func (s *Service) recordChunk(ctx context.Context, ms []outgoing, ids []string, 
 			if err != nil {
 				return err
 			}
-			if len(rows) == 0 {
+			if len(rows) > 0 {
+				recorded[m.channel]++
+			} else {
 				rows = append(rows, idStatus{})
 				if err := tx.Get(&rows[0], `SELECT id, status FROM messages WHERE tenant_id = @tenant AND dedupe_key = ?`, m.key); err != nil {
 					return err
@@ -430,6 +437,11 @@ func (s *Service) recordChunk(ctx context.Context, ms []outgoing, ids []string, 
 				got = StatusSending
 			}
 			ids[i], due[i] = rows[0].ID, provider && got == StatusSending
+		}
+		for channel, n := range recorded {
+			if err := meter.Add(tx, now, channelMetric[channel], n); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -164,7 +164,7 @@ func (s *Service) completeQueue(ctx context.Context, orderID string) {
 }
 
 // issue asks the ticket domain for one ticket per attendee of a paid order,
-// records them, and emits order.paid and ticket.issued.
+// records them, and emits order.paid (the ticket domain emits ticket.issued).
 func (s *Service) issue(tx *db.Tx, r *row, now time.Time) error {
 	if s.tickets == nil {
 		return fault.New(fault.Unavailable, "ticket issuing is not configured")
@@ -218,12 +218,8 @@ func (s *Service) issue(tx *db.Tx, r *row, now time.Time) error {
 			VALUES (@tenant, ?, ?, ?, ?, ?, ?, ?)`, t.ID, r.ID, t.TicketTypeID, a.Name, a.Email, t.Code, now); err != nil {
 			return err
 		}
+		// The ticket domain recorded ticket.issued for each as it issued it.
 		tickets = append(tickets, paidTicket{ID: t.ID, TicketTypeID: t.TicketTypeID, TicketTypeName: typeName[t.TicketTypeID], AttendeeName: a.Name})
-		if _, err := outbox.Emit(tx, "ticket.issued", t.ID, map[string]any{
-			"ticket_id": t.ID, "order_id": r.ID, "event_id": r.EventID, "ticket_type_id": t.TicketTypeID,
-		}, now); err != nil {
-			return err
-		}
 	}
 	// The buyer's contact is here because messages need it; nothing else
 	// personal is.

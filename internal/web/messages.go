@@ -4,7 +4,7 @@ package web
 // by page or purpose; values may hold fmt verbs filled by the template.
 // A test checks that both languages have the same keys and that every key
 // a template names exists.
-var catalogs = mergeCatalogs(shellCatalog, eventCatalog, campaignCatalog, gateCatalog)
+var catalogs = mergeCatalogs(shellCatalog, eventCatalog, campaignCatalog, gateCatalog, privacyCatalog)
 
 // shellCatalog holds the texts of the shell's own pages; each page group
 // keeps its texts in messages_<group>.go.
@@ -68,7 +68,7 @@ var shellCatalog = map[string]map[string]string{
 		"dash.gates":     "입장 게이트와 단말, 실시간 입장 현황을 관리합니다.",
 		"dash.campaigns": "퀴즈, 룰렛, 경품 추첨 같은 참여 캠페인을 운영합니다.",
 		"dash.reports":   "판매와 입장, 캠페인 결과를 집계하고 내려받습니다.",
-		"dash.settings":  "사용자 초대와 역할, API 키, 웹훅을 관리합니다.",
+		"dash.settings":  "사용자 초대와 역할, API 키, 웹훅, 개인정보 보관을 관리합니다.",
 		"dash.api.title": "API로 연동하기",
 		"dash.api.body":  "모든 기능은 REST API로도 쓸 수 있습니다. API 키를 만들어 Authorization 헤더에 넣어 호출하세요.",
 		"dash.api.docs":  "API 문서",
@@ -219,6 +219,9 @@ var shellCatalog = map[string]map[string]string{
 		"wh.kind.checkin.recorded":            "입장 기록",
 		"wh.kind.device.*":                    "단말 전체",
 		"wh.kind.device.alert":                "단말 경보",
+		"wh.family.usage":                     "사용량",
+		"wh.kind.usage.*":                     "사용량 전체",
+		"wh.kind.usage.budget_alert":          "예산 경보",
 		"wh.kind.webhook.ping":                "테스트 전송",
 
 		"wh.done.pinged":       "테스트 전송을 보냈습니다. 결과는 아래 전송 목록에서 확인하세요.",
@@ -325,7 +328,7 @@ var shellCatalog = map[string]map[string]string{
 		"dash.gates":     "Manage gates and devices; watch check-ins live.",
 		"dash.campaigns": "Run participation campaigns: quizzes, roulette, gifts and draws.",
 		"dash.reports":   "Summaries and exports of sales, check-ins and campaigns.",
-		"dash.settings":  "Invite people, set their roles, manage API keys and webhooks.",
+		"dash.settings":  "Invite people, set their roles, manage API keys, webhooks and personal data.",
 		"dash.api.title": "Integrate with the API",
 		"dash.api.body":  "Everything is available over the REST API. Create an API key and send it in the Authorization header.",
 		"dash.api.docs":  "API docs",
@@ -476,6 +479,9 @@ var shellCatalog = map[string]map[string]string{
 		"wh.kind.checkin.recorded":            "Check-in recorded",
 		"wh.kind.device.*":                    "All device events",
 		"wh.kind.device.alert":                "Device alert",
+		"wh.family.usage":                     "Usage",
+		"wh.kind.usage.*":                     "All usage events",
+		"wh.kind.usage.budget_alert":          "Budget alert",
 		"wh.kind.webhook.ping":                "Test ping",
 
 		"wh.done.pinged":       "Test ping queued; its result shows in the deliveries below.",

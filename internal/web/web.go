@@ -29,6 +29,7 @@ import (
 	"github.com/usher-events/usher/internal/gate"
 	"github.com/usher-events/usher/internal/notify"
 	"github.com/usher-events/usher/internal/order"
+	"github.com/usher-events/usher/internal/privacy"
 	"github.com/usher-events/usher/internal/report"
 	"github.com/usher-events/usher/internal/seat"
 	"github.com/usher-events/usher/internal/tenant"
@@ -69,6 +70,9 @@ type Deps struct {
 
 	// The webhook settings pages (settings_webhooks.go).
 	Webhooks *webhook.Service
+
+	// The personal data settings page (settings_privacy.go).
+	Privacy *privacy.Service
 }
 
 // Pages serves the web pages.
@@ -87,7 +91,7 @@ type Pages struct {
 // group's pages_<group>.go file).
 var pageNames = slices.Concat([]string{
 	"signup", "login", "invite", "invite_invalid", "dashboard", "soon",
-	"users", "api_keys", "webhooks", "webhook", "problem",
+	"users", "api_keys", "webhooks", "webhook", "privacy", "problem",
 }, eventPageNames, campaignPageNames, gatePageNames)
 
 // New parses the templates and prepares the static files.

@@ -22,6 +22,7 @@ import (
 	"github.com/usher-events/usher/internal/fault"
 	"github.com/usher-events/usher/internal/id"
 	"github.com/usher-events/usher/internal/job"
+	"github.com/usher-events/usher/internal/meter"
 	"github.com/usher-events/usher/internal/outbox"
 )
 
@@ -190,6 +191,12 @@ func (s *Service) deliver(ctx context.Context, j *job.Job) error {
 		if _, err := tx.Exec(`INSERT INTO webhook_attempts (tenant_id, delivery_id, n, at, response_status, error, response_body, duration_ms)
 			VALUES (@tenant, ?, ?, ?, ?, ?, ?, ?)`, t.ID, n[0], a.At, a.ResponseStatus, a.Error, a.ResponseBody, a.DurationMS); err != nil {
 			return err
+		}
+		if status == StatusSucceeded {
+			// Redeliveries and pings are deliveries too, and count.
+			if err := meter.Add(tx, a.At, meter.WebhookDeliveries, 1); err != nil {
+				return err
+			}
 		}
 		if code == http.StatusGone {
 			// The receiver says it is gone for good: stop sending to it.

@@ -43,6 +43,7 @@ var Kinds = []string{
 	"event.published", "event.sales_closed", "event.finished", "event.cancelled",
 	"participation.created", "participation.approved", "participation.rejected", "participation.result",
 	"draw.winner", "checkin.recorded", "device.alert",
+	"usage.budget_alert",
 }
 
 // KindPing is the kind of the test delivery sent by Ping; every endpoint
