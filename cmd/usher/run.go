@@ -37,6 +37,8 @@ type cli struct {
 	Simulate simulateCmd `cmd:"" help:"Rehearsals on paper: queueing forecasts."`
 	Tenants  tenantsCmd  `cmd:"" help:"The platform operator's: list organizations, change their tier."`
 	Usage    usageCmd    `cmd:"" help:"The platform operator's: every organization's usage and statement for a month."`
+	Backup   backupCmd   `cmd:"" help:"Copy the embedded SQLite database to a file, while the server runs."`
+	Restore  restoreCmd  `cmd:"" help:"Put a backup in place of the SQLite database (the server must be stopped; the old file is kept)."`
 }
 
 // dbFlags name the database, shared by the commands that open it.
@@ -117,6 +119,15 @@ func (c *serveCmd) run(ctx context.Context, log *slog.Logger, ready func(string)
 		if secretsKey, err = db.ReadSecretsKey(c.SecretsKeyFile); err != nil {
 			return err
 		}
+	}
+	if c.DatabaseURL == "" {
+		// One server per data directory: a second one would be a second
+		// writer, and a restore must not swap the file under it.
+		release, err := db.LockDataDir(c.DataDir)
+		if err != nil {
+			return err
+		}
+		defer release()
 	}
 	a, err := app.New(ctx, app.Config{
 		Addr: c.Addr, DataDir: c.DataDir, DatabaseURL: c.DatabaseURL, RedisURL: c.RedisURL, SecretsKey: secretsKey,
@@ -222,6 +233,10 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 		return c.Tenants.SetTier.run(ctx, log, stdout)
 	case "usage":
 		return c.Usage.run(ctx, log, stdout)
+	case "backup <out>":
+		return c.Backup.run(ctx, log, stdout)
+	case "restore <from>":
+		return c.Restore.run(ctx, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "usher", version)
 		return nil

@@ -63,7 +63,7 @@ func TestUsageThroughTheServer(t *testing.T) {
 		var u *response
 		waitFor(t, func() bool {
 			u = b.do("GET", "/v1/usage", own.Access, nil)
-			return u.Status == 200 && line(u, "checkins") == 1 && line(u, "participations") == 2 && line(u, "emails") >= 1
+			return u.Status == 200 && line(u, "checkins") == 1 && line(u, "participations") == 2 && line(u, "emails") >= 1 && line(u, "sms") == 2
 		})
 		for metric, want := range map[string]float64{"holds": 2, "tickets_issued": 3, "checkins": 1, "participations": 2} {
 			if got := line(u, metric); got != want {
