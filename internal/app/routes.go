@@ -312,6 +312,9 @@ func (a *App) routes() {
 	mux.HandleFunc("POST /app/settings/privacy/lookup", p.FindPerson)
 	mux.HandleFunc("POST /app/settings/privacy/export", p.ExportPerson)
 	mux.HandleFunc("POST /app/settings/privacy/erase", p.ErasePerson)
+	// Usage: a month's statement (?period=2026-12), the budget, the tiers.
+	mux.HandleFunc("GET /app/settings/usage", p.UsageSettings)
+	mux.HandleFunc("POST /app/settings/usage/budget", p.SaveBudget)
 
 	// Campaign pages: the public landing page (form, game, result) and draw
 	// check, and the organizer's pages. The live counts are a stream of

@@ -4,7 +4,7 @@ package web
 // by page or purpose; values may hold fmt verbs filled by the template.
 // A test checks that both languages have the same keys and that every key
 // a template names exists.
-var catalogs = mergeCatalogs(shellCatalog, eventCatalog, campaignCatalog, gateCatalog, privacyCatalog)
+var catalogs = mergeCatalogs(shellCatalog, eventCatalog, campaignCatalog, gateCatalog, privacyCatalog, usageCatalog)
 
 // shellCatalog holds the texts of the shell's own pages; each page group
 // keeps its texts in messages_<group>.go.
@@ -68,7 +68,7 @@ var shellCatalog = map[string]map[string]string{
 		"dash.gates":     "입장 게이트와 단말, 실시간 입장 현황을 관리합니다.",
 		"dash.campaigns": "퀴즈, 룰렛, 경품 추첨 같은 참여 캠페인을 운영합니다.",
 		"dash.reports":   "판매와 입장, 캠페인 결과를 집계하고 내려받습니다.",
-		"dash.settings":  "사용자 초대와 역할, API 키, 웹훅, 개인정보 보관을 관리합니다.",
+		"dash.settings":  "사용자 초대와 역할, API 키, 웹훅, 개인정보 보관, 사용량과 예산을 관리합니다.",
 		"dash.api.title": "API로 연동하기",
 		"dash.api.body":  "모든 기능은 REST API로도 쓸 수 있습니다. API 키를 만들어 Authorization 헤더에 넣어 호출하세요.",
 		"dash.api.docs":  "API 문서",
@@ -328,7 +328,7 @@ var shellCatalog = map[string]map[string]string{
 		"dash.gates":     "Manage gates and devices; watch check-ins live.",
 		"dash.campaigns": "Run participation campaigns: quizzes, roulette, gifts and draws.",
 		"dash.reports":   "Summaries and exports of sales, check-ins and campaigns.",
-		"dash.settings":  "Invite people, set their roles, manage API keys, webhooks and personal data.",
+		"dash.settings":  "Invite people, set their roles, manage API keys, webhooks, personal data, usage and the budget.",
 		"dash.api.title": "Integrate with the API",
 		"dash.api.body":  "Everything is available over the REST API. Create an API key and send it in the Authorization header.",
 		"dash.api.docs":  "API docs",

@@ -20,6 +20,14 @@ import (
 // data folder.
 func server(t *testing.T) *httptest.Server {
 	t.Helper()
+	srv, _ := serverApp(t)
+	return srv
+}
+
+// serverApp is server with the app at hand, for tests that start its
+// background work or act as the platform operator.
+func serverApp(t *testing.T) (*httptest.Server, *app.App) {
+	t.Helper()
 	ctx := context.Background()
 	a, err := app.New(ctx, app.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0"}, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -30,7 +38,7 @@ func server(t *testing.T) *httptest.Server {
 		srv.Close()
 		a.Close(ctx)
 	})
-	return srv
+	return srv, a
 }
 
 // browser is a cookie-keeping HTTP client that does not follow redirects,

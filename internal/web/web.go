@@ -27,6 +27,7 @@ import (
 	"github.com/usher-events/usher/internal/event"
 	"github.com/usher-events/usher/internal/fault"
 	"github.com/usher-events/usher/internal/gate"
+	"github.com/usher-events/usher/internal/meter"
 	"github.com/usher-events/usher/internal/notify"
 	"github.com/usher-events/usher/internal/order"
 	"github.com/usher-events/usher/internal/privacy"
@@ -73,6 +74,9 @@ type Deps struct {
 
 	// The personal data settings page (settings_privacy.go).
 	Privacy *privacy.Service
+
+	// The usage settings page (settings_usage.go).
+	Meter *meter.Service
 }
 
 // Pages serves the web pages.
@@ -91,7 +95,7 @@ type Pages struct {
 // group's pages_<group>.go file).
 var pageNames = slices.Concat([]string{
 	"signup", "login", "invite", "invite_invalid", "dashboard", "soon",
-	"users", "api_keys", "webhooks", "webhook", "privacy", "problem",
+	"users", "api_keys", "webhooks", "webhook", "privacy", "usage", "problem",
 }, eventPageNames, campaignPageNames, gatePageNames)
 
 // New parses the templates and prepares the static files.
