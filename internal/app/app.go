@@ -215,7 +215,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	// Messages and jobs: built here, started by Serve.
 	a.jobs = job.NewRunner(conn, job.Config{Now: a.now, Logger: log})
 	a.dispatch = outbox.NewDispatcher(conn, a.jobs, outbox.DispatcherConfig{Now: a.now, Logger: log})
-	notifyCfg := notify.Config{Tickets: a.tickets, BaseURL: cfg.publicURL(), Now: a.now, Logger: log}
+	notifyCfg := notify.Config{Tickets: a.tickets, BaseURL: cfg.publicURL(), Now: a.now, Logger: log, Managers: a.tenants}
 	if cfg.SMTPURL != "" {
 		mailer, err := notify.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
 		if err != nil {

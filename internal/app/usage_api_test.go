@@ -106,6 +106,13 @@ func TestUsageThroughTheServer(t *testing.T) {
 			t.Errorf("statement on professional: %s", u.Raw)
 		}
 		waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(alerts) == 1 })
+		// The owner (the only owner or admin) gets it by email too.
+		waitFor(t, func() bool {
+			return count(t, b, `SELECT COUNT(*) FROM messages WHERE kind = 'budget_alert' AND to_addr = 'owner@usage.example'`) == 1
+		})
+		if body := texts(t, b, `SELECT body FROM messages WHERE kind = 'budget_alert'`); !strings.Contains(body[0], "80%") || !strings.Contains(body[0], "/app/settings/usage?period=") {
+			t.Errorf("budget alert email: %q", body)
+		}
 		var hook struct {
 			Type string         `json:"type"`
 			Data map[string]any `json:"data"`

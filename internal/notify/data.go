@@ -172,8 +172,27 @@ func participationData(p *ParticipationEvent) map[string]any {
 	return map[string]any{"Name": p.Name, "CampaignName": p.CampaignName, "ParticipationNumber": string(p.ParticipationNumber)}
 }
 
+// BudgetEvent is the payload of usage.budget_alert.
+type BudgetEvent struct {
+	Period    string `json:"period"`
+	Threshold int    `json:"threshold_percent"`
+	Total     int64  `json:"total"`
+	Budget    int64  `json:"budget"`
+	Currency  string `json:"currency"`
+	Tier      string `json:"tier"`
+}
+
+// budgetData is what budget alert templates see.
+func budgetData(b *BudgetEvent, baseURL string) map[string]any {
+	return map[string]any{"Period": b.Period, "Threshold": b.Threshold, "Total": formatMoney(b.Total, b.Currency),
+		"Budget": formatMoney(b.Budget, b.Currency), "Tier": b.Tier, "UsageURL": baseURL + "/app/settings/usage?period=" + b.Period}
+}
+
 // sampleData is the data of previews and of the check at save time.
 func sampleData(kind, lang string) map[string]any {
+	if kind == KindBudgetAlert {
+		return budgetData(&BudgetEvent{Period: "2026-10", Threshold: 80, Total: 80000, Budget: 100000, Currency: "KRW", Tier: "professional"}, "https://usher.example")
+	}
 	if kind == KindParticipation {
 		p := &ParticipationEvent{Name: "홍길동", CampaignName: "Sample campaign", ParticipationNumber: "A-000123"}
 		if lang == "en" {

@@ -42,6 +42,15 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives send failures, never recipients or contents.
 	Logger *slog.Logger
+	// Managers finds who gets the organization's own messages (budget
+	// alerts); nil sends none.
+	Managers Managers
+}
+
+// Managers reads the email addresses of the owners and admins of ctx's
+// tenant.
+type Managers interface {
+	Managers(ctx context.Context) ([]string, error)
 }
 
 // Service holds the rules of messages.
@@ -82,7 +91,7 @@ func NewService(conn *db.DB, runner *job.Runner, d *outbox.Dispatcher, cfg Confi
 	s := &Service{db: conn, cfg: cfg, log: cfg.Logger}
 	d.Register(outbox.Consumer{
 		Name:       consumerName,
-		Kinds:      []string{"order.created", "order.paid", "order.cancelled", "participation.created"},
+		Kinds:      []string{"order.created", "order.paid", "order.cancelled", "participation.created", "usage.budget_alert"},
 		Apply:      s.applyEvent,
 		ApplyBatch: s.applyEvents,
 		Handle:     s.handleEvent,
@@ -99,6 +108,7 @@ type sendJob struct {
 	Kind          string              `json:"kind"`
 	Order         *OrderEvent         `json:"order,omitempty"`
 	Participation *ParticipationEvent `json:"participation,omitempty"`
+	Budget        *BudgetEvent        `json:"budget,omitempty"`
 }
 
 // sendManyJob is the payload of a notify.send-many job: the outbox sequence
@@ -185,9 +195,23 @@ func (s *Service) applyEvent(tx *db.Tx, e outbox.Event) error {
 			return nil
 		}
 		return s.schedule(tx, sendJob{Kind: KindParticipation, Participation: &p}, p.ParticipationID, time.Time{})
+	case "usage.budget_alert":
+		var b BudgetEvent
+		if err := json.Unmarshal(e.Payload, &b); err != nil || b.Period == "" || b.Threshold <= 0 {
+			return job.Permanent(fmt.Errorf("notify: bad %s payload", e.Kind))
+		}
+		if s.cfg.Managers == nil {
+			return nil
+		}
+		// The recipients are read when the job runs: the writer's
+		// transaction reads nothing of another domain's.
+		return s.schedule(tx, sendJob{Kind: KindBudgetAlert, Budget: &b}, budgetSubject(&b), time.Time{})
 	}
 	return nil
 }
+
+// budgetSubject names a budget alert as the subject of its messages.
+func budgetSubject(b *BudgetEvent) string { return fmt.Sprintf("budget/%s/%d", b.Period, b.Threshold) }
 
 // applyEvents is applyEvent for a run of one tenant's events, except that
 // the confirmations of several new orders share one notify.send-many job.
@@ -239,6 +263,9 @@ func (s *Service) handleSend(ctx context.Context, j *job.Job) error {
 	key := j.ID
 	if j.DedupeKey != nil {
 		key = *j.DedupeKey
+	}
+	if p.Budget != nil {
+		return s.sendBudgetAlert(ctx, p, key)
 	}
 	m, err := s.renderJob(ctx, p, templateMemo{})
 	if err != nil {
@@ -324,6 +351,32 @@ func (s *Service) renderJob(ctx context.Context, p sendJob, memo templateMemo) (
 	}
 	m.kind = p.Kind
 	return m, err
+}
+
+// sendBudgetAlert sends a budget alert to each of the organization's owners
+// and admins, in Korean (the organization's own template, when it has one),
+// as one message per recipient under the job's key.
+func (s *Service) sendBudgetAlert(ctx context.Context, p sendJob, key string) error {
+	to, err := s.cfg.Managers.Managers(ctx)
+	if err != nil {
+		return err
+	}
+	t, err := s.template(ctx, KindBudgetAlert, "ko", templateMemo{})
+	if err != nil {
+		return err
+	}
+	subject, body, err := render(t.Subject, t.Body, budgetData(p.Budget, s.cfg.BaseURL))
+	if err != nil {
+		return job.Permanent(err)
+	}
+	ms := make([]outgoing, 0, len(to))
+	ps := make([]sendJob, 0, len(to))
+	for _, addr := range to {
+		ms = append(ms, outgoing{kind: KindBudgetAlert, key: key + ":" + addr, lang: "ko", channel: "email", to: addr,
+			subject: subject, body: body, subjectID: budgetSubject(p.Budget)})
+		ps = append(ps, p)
+	}
+	return s.send(ctx, ms, ps)
 }
 
 // send records rendered messages (their rows are written before any

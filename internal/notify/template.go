@@ -21,10 +21,13 @@ const (
 	// KindParticipation is the SMS / AlimTalk confirmation of a campaign
 	// participation, with its participation number.
 	KindParticipation = "participation_confirmation"
+	// KindBudgetAlert tells the organization's owners and admins that the
+	// month's usage reached a share of their budget (usage.budget_alert).
+	KindBudgetAlert = "budget_alert"
 )
 
 // Kinds lists every message kind.
-var Kinds = []string{KindConfirmation, KindPaymentReceived, KindReminderD7, KindReminderD1, KindThankYouD1, KindParticipation}
+var Kinds = []string{KindConfirmation, KindPaymentReceived, KindReminderD7, KindReminderD1, KindThankYouD1, KindParticipation, KindBudgetAlert}
 
 // Langs lists the template languages.
 var Langs = []string{"ko", "en"}
@@ -53,10 +56,16 @@ var orderVariables = []string{"BuyerName", "EventName", "StartsAt", "EndsAt", "T
 // participationVariables are the variables of participation messages.
 var participationVariables = []string{"Name", "CampaignName", "ParticipationNumber"}
 
+// budgetVariables are the variables of budget alerts.
+var budgetVariables = []string{"Period", "Threshold", "Total", "Budget", "Tier", "UsageURL"}
+
 // variables returns the variables of a kind.
 func variables(kind string) []string {
-	if kind == KindParticipation {
+	switch kind {
+	case KindParticipation:
 		return participationVariables
+	case KindBudgetAlert:
+		return budgetVariables
 	}
 	return orderVariables
 }
@@ -215,6 +224,13 @@ var defaults = map[string]map[string][2]string{
 			"",
 			`[{{.CampaignName}}] {{.Name}}님, 참여가 접수되었습니다. 참여번호: {{.ParticipationNumber}}`,
 		},
+		KindBudgetAlert: {
+			"[Usher] {{.Period}} 사용 요금이 예산의 {{.Threshold}}%에 이르렀습니다",
+			`{{.Period}} 사용 요금이 {{.Total}}으로, 월 예산 {{.Budget}}의 {{.Threshold}}%에 이르렀습니다 ({{.Tier}} 요금제).
+
+사용량과 요금은 다음 주소에서 확인하세요:
+{{.UsageURL}}`,
+		},
 	},
 	"en": {
 		KindConfirmation: {
@@ -282,6 +298,13 @@ We hope to see you again.`,
 		KindParticipation: {
 			"",
 			`[{{.CampaignName}}] {{.Name}}, your participation is registered. Number: {{.ParticipationNumber}}`,
+		},
+		KindBudgetAlert: {
+			"[Usher] Usage for {{.Period}} reached {{.Threshold}}% of your budget",
+			`Your usage for {{.Period}} comes to {{.Total}}, {{.Threshold}}% of your monthly budget of {{.Budget}} (tier {{.Tier}}).
+
+See the usage and what it costs at
+{{.UsageURL}}`,
 		},
 	},
 }

@@ -39,3 +39,13 @@ func (s *Service) List(ctx context.Context) ([]Tenant, error) {
 	})
 	return out, err
 }
+
+// Managers returns the email addresses of the owners and admins of ctx's
+// tenant: who gets the organization's own messages (budget alerts).
+func (s *Service) Managers(ctx context.Context) ([]string, error) {
+	var out []string
+	err := s.db.Read(ctx, func(tx *db.Tx) error {
+		return tx.Select(&out, `SELECT email FROM users WHERE tenant_id = @tenant AND role IN ('owner', 'admin') AND removed_at IS NULL ORDER BY created_at, id`)
+	})
+	return out, err
+}

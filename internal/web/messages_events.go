@@ -201,6 +201,8 @@ var eventCatalog = map[string]map[string]string{
 		"kind.thank_you_d1.when":               "시작 다음 날",
 		"kind.participation_confirmation":      "캠페인 참여 확인",
 		"kind.participation_confirmation.when": "캠페인 참여 시",
+		"kind.budget_alert":                    "예산 경보",
+		"kind.budget_alert.when":               "월 사용 요금이 예산의 80 %·100 %에 이를 때 (소유자와 관리자에게)",
 
 		"mstatus.sending": "보내는 중",
 		"mstatus.sent":    "보냄",
@@ -590,6 +592,8 @@ var eventCatalog = map[string]map[string]string{
 		"kind.thank_you_d1.when":               "the day after the start",
 		"kind.participation_confirmation":      "Campaign participation",
 		"kind.participation_confirmation.when": "when someone takes part in a campaign",
+		"kind.budget_alert":                    "Budget alert",
+		"kind.budget_alert.when":               "when the month's usage reaches 80 % and 100 % of the budget (to owners and admins)",
 
 		"mstatus.sending": "Sending",
 		"mstatus.sent":    "Sent",
