@@ -221,11 +221,14 @@ func TestRetentionPurge(t *testing.T) {
 				count(t, b, `SELECT COUNT(*) FROM messages`) >= 2
 		})
 
-		// The hourly purge ran once at start and waits for the next hour.
-		waitFor(t, func() bool {
-			return count(t, b, `SELECT COUNT(*) FROM jobs WHERE kind = 'privacy.purge' AND status = 'done'`) == 1 &&
-				count(t, b, `SELECT COUNT(*) FROM jobs WHERE kind = 'privacy.purge' AND status = 'pending'`) == 1
-		})
+		// The hourly jobs (the purge, the budget check) ran once at start
+		// and wait for the next hour.
+		for _, kind := range []string{"privacy.purge", "meter.budgets"} {
+			waitFor(t, func() bool {
+				return count(t, b, `SELECT COUNT(*) FROM jobs WHERE kind = '`+kind+`' AND status = 'done'`) == 1 &&
+					count(t, b, `SELECT COUNT(*) FROM jobs WHERE kind = '`+kind+`' AND status = 'pending'`) == 1
+			})
+		}
 
 		// Bad periods change nothing.
 		for _, days := range []any{-1, 7, 3651, "30"} {
