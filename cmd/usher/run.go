@@ -74,7 +74,7 @@ type serveCmd struct {
 	SMSURL              string `name:"sms-url" help:"Send text messages (SMS / AlimTalk) by a JSON POST of {to, template_code, vars} to this https:// URL; without it they stay in the development outbox." placeholder:"URL"`
 	SMSAPIKey           string `name:"sms-api-key" help:"API key the SMS gateway expects in its X-API-Key header." placeholder:"KEY"`
 	WebhookAllowPrivate bool   `help:"Let webhook endpoints be on loopback, private and link-local addresses (development, or one closed network); off, such endpoints are refused."`
-	TierLimits          bool   `default:"true" negatable:"" help:"Hold each organization's authenticated API calls to its tier's rate (basic 50/s, professional 500/s, enterprise unlimited); --no-tier-limits turns that off, for load rehearsals with bench --target. Calls are counted either way."`
+	TierLimits          bool   `help:"Hold each organization's authenticated API calls to its tier's rate (basic 50/s, professional 500/s, enterprise unlimited) and answer 429 above it; off, calls are only counted. Turn it on once the organizations are on their tiers (usher tenants set-tier)."`
 	SecretsKeyFile      string `help:"A file with 32 random bytes in base64 (head -c 32 /dev/urandom | base64): the installation's secrets (token and ticket signing keys) are then stored sealed with it, and those stored before are sealed at start. Keep it apart from the database and its backups; every node needs the same file." placeholder:"FILE"`
 }
 

@@ -84,7 +84,7 @@ type Config struct {
 	// and link-local addresses (development, tests, one closed network).
 	WebhookAllowPrivate bool
 	// TierLimits holds each tenant's authenticated API calls to its tier's
-	// rate limit (usher serve turns it on unless --no-tier-limits).
+	// rate limit (usher serve --tier-limits); calls are counted either way.
 	TierLimits bool
 	// Clock, when set, replaces the wall clock (tests of what time does,
 	// such as the retention purge); its readings are used as Now's are.

@@ -165,7 +165,7 @@ func startServer(t *testing.T, bin, data string) (*exec.Cmd, string) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(bin, "--log-level", "error", "serve", "--addr", addr, "--data-dir", data, "--no-tier-limits")
+	cmd := exec.Command(bin, "--log-level", "error", "serve", "--addr", addr, "--data-dir", data)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	cmd.Env = append(os.Environ(), "USHER_DATABASE_URL=", "USHER_REDIS_URL=")
 	if err := cmd.Start(); err != nil {

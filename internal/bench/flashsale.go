@@ -89,7 +89,7 @@ func (r *FlashSaleResult) Print(w io.Writer) {
 	fmt.Fprintf(w, "flash sale against %s (%s, stock %d, %d concurrent)\n", r.Target, r.Mode, r.Stock, r.Concurrency)
 	fmt.Fprintf(w, "  holds answered 201:   %d (409: %d, other: %d) in %s\n", r.Holds, r.Refused, r.Errors+r.Limited, r.Elapsed.Round(time.Millisecond))
 	if r.Limited > 0 {
-		fmt.Fprintf(w, "  rate limited (429):   %d: the server holds the organization to its tier's rate; start it with --no-tier-limits for rehearsals\n", r.Limited)
+		fmt.Fprintf(w, "  rate limited (429):   %d: the server holds the organization to its tier's rate; start it without --tier-limits for rehearsals\n", r.Limited)
 	}
 	fmt.Fprintf(w, "  holds/s:              %.0f\n", r.HoldsPerSec)
 	fmt.Fprintf(w, "  latency p50/p95/p99:  %s / %s / %s\n", r.P50.Round(10*time.Microsecond), r.P95.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond))
