@@ -40,11 +40,17 @@ func DecodeQR(frame []byte) (string, error) {
 	if err != nil {
 		return "", fault.Field("image", "cannot be read")
 	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
-	if err != nil {
-		return "", fault.New(fault.Validation, "no QR code found in the image")
+	// A camera frame needs the reader to look for the code (TRY_HARDER).
+	// About one clean, straight code in a hundred (a ticket's own PNG, a
+	// screenshot of it) defeats that search while being read at once as a
+	// code that fills the picture (PURE_BARCODE), so that is tried next.
+	for _, hint := range []gozxing.DecodeHintType{gozxing.DecodeHintType_TRY_HARDER, gozxing.DecodeHintType_PURE_BARCODE} {
+		res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{hint: true})
+		if err == nil {
+			return res.GetText(), nil
+		}
 	}
-	return res.GetText(), nil
+	return "", fault.New(fault.Validation, "no QR code found in the image")
 }
 
 // HandleDecode is POST /v1/scan/decode: the body is the image (any
