@@ -248,9 +248,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	// personal data: it records staff and API keys (public calls are not
 	// audited), so it is not among them.
 	a.privacy = privacy.NewService(conn, a.now, a.wallets.PersonalData(), a.orders.PersonalData(), a.tickets.PersonalData(),
-		a.campaigns.PersonalData(), a.notify.PersonalData(), job.PersonalData(), outbox.PersonalData(),
+		a.campaigns.PersonalData(), a.notify.PersonalData(), job.PersonalData(eraseAgainJob), outbox.PersonalData(),
 		a.webhooks.PersonalData(), privacy.StoredAnswers())
 	a.handleHourly()
+	a.handleEraseAgain()
 	a.pages, err = web.New(web.Config{SecureCookies: cfg.SecureCookies}, web.Deps{Tenants: a.tenants, Logger: log,
 		Events: a.events, Orders: a.orders, Wallets: a.wallets, Notify: a.notify, Rooms: a.rooms, Seats: a.seats,
 		Campaigns: a.campaigns, Reports: a.reports, Gates: a.gates, Webhooks: a.webhooks, Privacy: a.privacy, Meter: a.meter})

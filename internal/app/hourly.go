@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -71,4 +72,34 @@ func (a *App) Purge(ctx context.Context) (privacy.PurgeReport, error) {
 		a.log.Info("retention purge", "tenant", tenant, "erased", erased)
 	}
 	return report, err
+}
+
+// eraseAgainJob is the second erasure of a person, a minute after the first
+// (privacy.Service.OnErase): a message rendered before the erasure and
+// recorded after it is erased then. The job's payload holds the person's
+// email and phone until it has run (the erasures leave such jobs alone), and
+// is emptied then.
+const eraseAgainJob = "privacy.erase-again"
+
+// eraseAgainAfter is how long the second erasure waits.
+const eraseAgainAfter = time.Minute
+
+// handleEraseAgain connects the second erasure to the job runner.
+func (a *App) handleEraseAgain() {
+	a.privacy.OnErase(func(ctx context.Context, in privacy.Request) error {
+		return a.db.Write(ctx, func(tx *db.Tx) error {
+			_, _, err := job.Enqueue(tx, eraseAgainJob, in, job.Opts{RunAt: a.now().Add(eraseAgainAfter)})
+			return err
+		})
+	})
+	a.jobs.Handle(eraseAgainJob, func(ctx context.Context, j *job.Job) error {
+		var in privacy.Request
+		if err := json.Unmarshal(j.Payload, &in); err != nil {
+			return job.Permanent(err)
+		}
+		if _, err := a.privacy.EraseAgain(ctx, in); err != nil {
+			return err
+		}
+		return a.db.Write(ctx, func(tx *db.Tx) error { return job.ClearPayload(tx, j.ID) })
+	})
 }

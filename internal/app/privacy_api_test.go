@@ -22,7 +22,10 @@ import (
 // that another person's data is untouched.
 func TestPersonalDataExportAndErasure(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
-		b := setup(t, d)
+		var mu sync.Mutex
+		var ahead time.Duration
+		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(ahead) }
+		b := setup(t, d, func(c *app.Config) { c.Clock = clock })
 		own := b.signup("Privacy Org", "owner@privacy.example")
 		hook := b.do("POST", "/v1/webhooks", own.Access, map[string]any{"url": "https://hooks.privacy.example/in"})
 		b.want(hook, 201, "")
@@ -60,8 +63,12 @@ func TestPersonalDataExportAndErasure(t *testing.T) {
 		b.want(b.do("POST", "/v1/public/campaigns/"+cmp.str("id")+"/participations", "", map[string]any{"name": "Other Person", "phone": "01044445555", "consent": true}), 201, "")
 		// The outbox feeds messages and webhook deliveries.
 		b.app.StartBackground()
+		// Every message is recorded before the erasure: one sent while the
+		// erasure runs was rendered from what it erased (see the README).
+		// The person gets two for the wallet order, one for each other
+		// order and a text for the campaign; the other person three.
 		waitFor(t, func() bool {
-			return count(t, b, `SELECT COUNT(*) FROM webhook_deliveries`) > 0 && count(t, b, `SELECT COUNT(*) FROM messages`) > 0
+			return count(t, b, `SELECT COUNT(*) FROM webhook_deliveries`) > 0 && count(t, b, `SELECT COUNT(*) FROM messages`) == 8
 		})
 
 		b.want(b.do("POST", "/v1/personal-data/export", own.Access, map[string]any{}), 422, "validation_failed")
@@ -86,6 +93,29 @@ func TestPersonalDataExportAndErasure(t *testing.T) {
 			if n, _ := er.obj("erased")[s].(float64); n < 1 {
 				t.Errorf("erased %s: %v (answer %s)", s, er.obj("erased")[s], er.Raw)
 			}
+		}
+
+		// A message rendered before the erasure and recorded after it (here
+		// written by hand) is caught by the second erasure a minute later,
+		// which also blanks its own job's copy of the person.
+		if err := b.app.DB().Write(context.Background(), func(tx *db.Tx) error {
+			_, err := tx.Global().Exec(`INSERT INTO messages (tenant_id, id, kind, lang, channel, to_addr, subject, body, status, subject_id, dedupe_key, created_at)
+				VALUES (?, 'msg_late', 'confirmation', 'ko', 'email', 'jiwoo.kim@privacy.example', '', '김지우님', 'outbox', ?, 'late', ?)`, own.ID, orderID, time.Now().UTC())
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, b, `SELECT COUNT(*) FROM jobs WHERE kind = 'privacy.erase-again' AND status = 'pending'`); n != 1 {
+			t.Fatalf("second erasures scheduled: %d", n)
+		}
+		mu.Lock()
+		ahead = 2 * time.Minute
+		mu.Unlock()
+		waitFor(t, func() bool {
+			return count(t, b, `SELECT COUNT(*) FROM jobs WHERE kind = 'privacy.erase-again' AND status = 'done'`) == 1
+		})
+		if late := texts(t, b, `SELECT to_addr || body FROM messages WHERE id = 'msg_late'`); len(late) != 1 || late[0] != "" {
+			t.Errorf("the late message after the second erasure: %q", late)
 		}
 
 		// Nothing of the person is left anywhere; the other person is all there.

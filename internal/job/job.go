@@ -154,3 +154,11 @@ func tenantArg(tx *db.Tx) string {
 	}
 	return "''"
 }
+
+// ClearPayload empties the payload of a job of tx's tenant (or of the
+// platform's, for an unscoped tx): for a job that carries what must not
+// stay once it has done its work.
+func ClearPayload(tx *db.Tx, jobID string) error {
+	_, err := tx.Exec(`UPDATE jobs SET payload = '{}' WHERE tenant_id = `+tenantArg(tx)+` AND id = ?`, jobID)
+	return err
+}

@@ -11,16 +11,18 @@ import (
 // carry their address or phone (a message waiting to be sent with its
 // order). Erasure blanks the person in each payload; a message job whose
 // recipient is blanked then has nobody to send to. Exports leave jobs out.
-func PersonalData() privacy.Holder { return jobData{} }
+// Jobs of the kinds in keep are left alone: jobs that carry a person on
+// purpose (the second erasure) and clear their payload themselves.
+func PersonalData(keep ...string) privacy.Holder { return jobData{keep: keep} }
 
-type jobData struct{}
+type jobData struct{ keep []string }
 
 func (jobData) Section() string { return "jobs" }
 
 func (jobData) Export(*db.Tx, *privacy.Person) (any, int, error) { return nil, 0, nil }
 
-func (jobData) Erase(tx *db.Tx, p *privacy.Person, _ time.Time) (int, error) {
-	return privacy.ScrubColumn(tx, "jobs", "id", "payload", p)
+func (d jobData) Erase(tx *db.Tx, p *privacy.Person, _ time.Time) (int, error) {
+	return privacy.ScrubColumn(tx, "jobs", "id", "payload", p, d.keep...)
 }
 
 // Purge empties the payloads of jobs that ended before cutoff.

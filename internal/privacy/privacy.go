@@ -144,7 +144,14 @@ type Service struct {
 	db      *db.DB
 	now     func() time.Time
 	holders []Holder
+	// again schedules a second erasure of a person (OnErase).
+	again func(ctx context.Context, in Request) error
 }
+
+// OnErase sets what runs after each erasure of a person: the wiring uses it
+// to erase the person once more a little later, so that a message rendered
+// before the erasure and recorded after it is caught too.
+func (s *Service) OnErase(fn func(ctx context.Context, in Request) error) { s.again = fn }
 
 // NewService returns the service; holders run in the order given.
 func NewService(conn *db.DB, now func() time.Time, holders ...Holder) *Service {
@@ -219,8 +226,13 @@ type Erasure struct {
 	Erased   map[string]int `json:"erased" doc:"Per domain, how many records were erased."`
 }
 
-// Erase erases the person's data in every holder, in one transaction.
+// Erase erases the person's data in every holder, in one transaction, and
+// schedules the second erasure (OnErase).
 func (s *Service) Erase(ctx context.Context, in Request) (*Erasure, error) {
+	return s.erase(ctx, in, true)
+}
+
+func (s *Service) erase(ctx context.Context, in Request, again bool) (*Erasure, error) {
 	p, err := person(in)
 	if err != nil {
 		return nil, err
@@ -244,7 +256,22 @@ func (s *Service) Erase(ctx context.Context, in Request) (*Erasure, error) {
 		return nil, err
 	}
 	api.SetTarget(ctx, "personal-data")
+	if again && s.again != nil {
+		if err := s.again(ctx, Request{Email: p.Email, Phone: p.Phone}); err != nil {
+			api.Logger(ctx).Error("privacy: schedule the second erasure", "err", err)
+		}
+	}
 	return out, nil
+}
+
+// EraseAgain is the second erasure OnErase schedules: Erase without
+// scheduling another. A request the first pass of it already blanked (a
+// retry after its own payload was erased) has nothing left to do.
+func (s *Service) EraseAgain(ctx context.Context, in Request) (*Erasure, error) {
+	if strings.TrimSpace(in.Email) == "" && strings.TrimSpace(in.Phone) == "" {
+		return &Erasure{ErasedAt: s.now(), Erased: map[string]int{}}, nil
+	}
+	return s.erase(ctx, in, false)
 }
 
 // personalKeys are the JSON fields ScrubJSON blanks in an object that is
@@ -378,9 +405,15 @@ func In(column string, ids []string) (string, []any) {
 
 // ScrubColumn runs ScrubJSON over a JSON text column of the tenant's rows
 // that mention the person, and reports how many rows it changed. The domain
-// that owns table calls it; key is the table's id column.
-func ScrubColumn(tx *db.Tx, table, key, column string, p *Person) (int, error) {
+// that owns table calls it; key is the table's id column. Rows whose kind
+// column is one of skipKinds are left alone.
+func ScrubColumn(tx *db.Tx, table, key, column string, p *Person, skipKinds ...string) (int, error) {
 	like, args := Like(column, p)
+	if len(skipKinds) > 0 {
+		in, kargs := In("kind", skipKinds)
+		like += " AND NOT " + in
+		args = append(args, kargs...)
+	}
 	var rows []struct {
 		Key string `db:"k"`
 		Doc string `db:"doc"`
