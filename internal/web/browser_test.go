@@ -290,3 +290,26 @@ func TestBrowserSignupLoginAPIKey(t *testing.T) {
 
 	console.check(t)
 }
+
+// fitsPhone fails the test when the page on tab is wider than its screen.
+func fitsPhone(t *testing.T, tab context.Context, what string) {
+	t.Helper()
+	if !read(t, tab, what+" fits", chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)) {
+		t.Errorf("the %s is wider than the phone", what)
+	}
+}
+
+// signInOnPhone gives tab a phone's screen and signs in there as email
+// (with strongPassword), ending on the dashboard.
+func signInOnPhone(t *testing.T, tab context.Context, base, email string) {
+	t.Helper()
+	step(t, tab, "sign in on a phone",
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), email),
+		chromedp.SendKeys(chromedp.ID("password"), strongPassword),
+		follow(chromedp.CSS(`form[action="/login"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".tiles")),
+	)
+}

@@ -301,24 +301,9 @@ func TestBrowserPrivacyPages(t *testing.T) {
 	tt := ttRE.FindStringSubmatch(buyer.get("/e/" + eventID + "/register").body)[1]
 	orderID := register(t, buyer, eventID, tt, "휴대폰 구매자")
 
-	fits := func(what string) {
-		t.Helper()
-		if !read(t, tab, what+" fits", chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)) {
-			t.Errorf("the %s is wider than the phone", what)
-		}
-	}
-	step(t, tab, "sign in on a phone",
-		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
-		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible(chromedp.ID("email")),
-		chromedp.SendKeys(chromedp.ID("email"), "org@example.com"),
-		chromedp.SendKeys(chromedp.ID("password"), strongPassword),
-		follow(chromedp.CSS(`form[action="/login"] button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(".tiles")),
-		chromedp.Navigate(base+privacyPage),
-		chromedp.WaitVisible(chromedp.ID("retention-days")),
-	)
-	fits("personal data page")
+	signInOnPhone(t, tab, base, "org@example.com")
+	step(t, tab, "open the page", chromedp.Navigate(base+privacyPage), chromedp.WaitVisible(chromedp.ID("retention-days")))
+	fitsPhone(t, tab, "personal data page")
 	screenshot(t, tab, "privacy-phone")
 	step(t, tab, "find the buyer",
 		chromedp.SendKeys(chromedp.ID("person-phone"), "010-1234-5678"),
@@ -328,7 +313,7 @@ func TestBrowserPrivacyPages(t *testing.T) {
 	if text := read(t, tab, "orders", chromedp.Text(chromedp.ID("found-orders"))); !strings.Contains(text, orderID) {
 		t.Errorf("the orders found: %q", text)
 	}
-	fits("lookup result")
+	fitsPhone(t, tab, "lookup result")
 	step(t, tab, "scroll to the orders", chromedp.ScrollIntoView(chromedp.ID("found-orders")))
 	screenshot(t, tab, "privacy-found-phone")
 	// The erase button asks first; the dialog is answered yes here.
@@ -345,7 +330,7 @@ func TestBrowserPrivacyPages(t *testing.T) {
 	if text := read(t, tab, "erased", chromedp.Text(chromedp.ID("erased"))); !strings.Contains(text, "Orders\t1") {
 		t.Errorf("the erasure shows %q", text)
 	}
-	fits("erasure's answer")
+	fitsPhone(t, tab, "erasure's answer")
 	screenshot(t, tab, "privacy-erased-phone")
 	console.check(t)
 }

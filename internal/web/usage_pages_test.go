@@ -332,12 +332,6 @@ func TestBrowserUsagePages(t *testing.T) {
 	newBrowser(t, srv).signup("Phone Usage Org", "phone-usage@example.com")
 	setTier(t, a, "Phone Usage Org", "professional")
 
-	fits := func(what string) {
-		t.Helper()
-		if !read(t, tab, what+" fits", chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)) {
-			t.Errorf("the %s is wider than the phone", what)
-		}
-	}
 	// tabsShown checks that each settings tab lies inside the screen.
 	tabsShown := func(what string) {
 		t.Helper()
@@ -355,18 +349,9 @@ func TestBrowserUsagePages(t *testing.T) {
 			}
 		}
 	}
-	step(t, tab, "sign in on a phone",
-		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
-		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible(chromedp.ID("email")),
-		chromedp.SendKeys(chromedp.ID("email"), "phone-usage@example.com"),
-		chromedp.SendKeys(chromedp.ID("password"), strongPassword),
-		follow(chromedp.CSS(`form[action="/login"] button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(".tiles")),
-		chromedp.Navigate(base+usagePage),
-		chromedp.WaitVisible(chromedp.ID("usage-lines")),
-	)
-	fits("usage page")
+	signInOnPhone(t, tab, base, "phone-usage@example.com")
+	step(t, tab, "open the page", chromedp.Navigate(base+usagePage), chromedp.WaitVisible(chromedp.ID("usage-lines")))
+	fitsPhone(t, tab, "usage page")
 	tabsShown("usage page")
 	screenshot(t, tab, "usage-phone")
 	step(t, tab, "scroll to the metrics", chromedp.ScrollIntoView(chromedp.ID("usage-lines")))
@@ -384,7 +369,7 @@ func TestBrowserUsagePages(t *testing.T) {
 	if text := read(t, tab, "alerts", chromedp.Text(chromedp.ID("budget-alerts"))); !strings.Contains(text, "80%") {
 		t.Errorf("the alerts: %q", text)
 	}
-	fits("page with a budget")
+	fitsPhone(t, tab, "page with a budget")
 	step(t, tab, "scroll to the budget", chromedp.ScrollIntoView(chromedp.ID("budget")))
 	screenshot(t, tab, "usage-budget-phone")
 	step(t, tab, "scroll to the tiers", chromedp.ScrollIntoView(chromedp.ID("tiers")))
@@ -409,7 +394,7 @@ func TestBrowserUsagePages(t *testing.T) {
 			follow(chromedp.CSS(`nav.tabs a[href="`+tc.href+`"]`)),
 			chromedp.WaitVisible(chromedp.ID(tc.wait)),
 		)
-		fits(tc.href)
+		fitsPhone(t, tab, tc.href)
 		tabsShown(tc.href)
 	}
 	screenshot(t, tab, "usage-tabs-phone")

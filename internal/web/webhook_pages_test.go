@@ -360,24 +360,9 @@ func TestBrowserWebhookPages(t *testing.T) {
 	console := watchConsole(tab)
 	newBrowser(t, srv).signup("Phone Hook Org", "phone-hooks@example.com")
 
-	fits := func(what string) {
-		t.Helper()
-		if !read(t, tab, what+" fits", chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)) {
-			t.Errorf("the %s is wider than the phone", what)
-		}
-	}
-	step(t, tab, "sign in on a phone",
-		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
-		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible(chromedp.ID("email")),
-		chromedp.SendKeys(chromedp.ID("email"), "phone-hooks@example.com"),
-		chromedp.SendKeys(chromedp.ID("password"), strongPassword),
-		follow(chromedp.CSS(`form[action="/login"] button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(".tiles")),
-		chromedp.Navigate(base+"/app/settings/webhooks"),
-		chromedp.WaitVisible(chromedp.ID("webhook-url")),
-	)
-	fits("webhooks page")
+	signInOnPhone(t, tab, base, "phone-hooks@example.com")
+	step(t, tab, "open the page", chromedp.Navigate(base+"/app/settings/webhooks"), chromedp.WaitVisible(chromedp.ID("webhook-url")))
+	fitsPhone(t, tab, "webhooks page")
 	step(t, tab, "add an endpoint",
 		chromedp.SendKeys(chromedp.ID("webhook-url"), hookURL),
 		chromedp.SendKeys(chromedp.ID("webhook-description"), "휴대폰에서 추가"),
@@ -385,7 +370,7 @@ func TestBrowserWebhookPages(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`input[value="order.paid"]`)),
 		chromedp.Click(chromedp.CSS(`input[value="order.paid"]`)),
 	)
-	fits("open event list")
+	fitsPhone(t, tab, "open event list")
 	screenshot(t, tab, "webhooks-form-phone")
 	step(t, tab, "submit", follow(chromedp.ID("create-webhook")), chromedp.WaitVisible(chromedp.ID("new-secret")))
 	if s := read(t, tab, "secret", chromedp.Value(chromedp.ID("new-secret"))); !strings.HasPrefix(s, "whsec_") {
@@ -393,13 +378,13 @@ func TestBrowserWebhookPages(t *testing.T) {
 	}
 	step(t, tab, "copy the secret", chromedp.Click(chromedp.CSS(`button[data-copy="new-secret"]`)))
 	read(t, tab, "the copy button confirms", chromedp.Poll[bool](`(b => b.textContent === b.dataset.copied)(document.querySelector('button[data-copy="new-secret"]'))`))
-	fits("new endpoint's page")
+	fitsPhone(t, tab, "new endpoint's page")
 	screenshot(t, tab, "webhook-created-phone")
 	step(t, tab, "ping",
 		follow(chromedp.ID("webhook-ping")),
 		chromedp.WaitVisible(chromedp.ID("delivery-table")),
 	)
-	fits("endpoint's page with deliveries")
+	fitsPhone(t, tab, "endpoint's page with deliveries")
 	step(t, tab, "scroll to the deliveries", chromedp.ScrollIntoView(chromedp.ID("deliveries")))
 	screenshot(t, tab, "webhook-deliveries-phone")
 	step(t, tab, "open the delivery",
@@ -409,10 +394,10 @@ func TestBrowserWebhookPages(t *testing.T) {
 	if body := read(t, tab, "body", chromedp.Text(chromedp.ID("delivery-body"))); !strings.Contains(body, `"type": "webhook.ping"`) {
 		t.Errorf("delivery body %q", body)
 	}
-	fits("delivery page")
+	fitsPhone(t, tab, "delivery page")
 	screenshot(t, tab, "webhook-delivery-phone")
 	step(t, tab, "back to the list", chromedp.Navigate(base+"/app/settings/webhooks"), chromedp.WaitVisible(chromedp.ID("webhooks")))
-	fits("list of endpoints")
+	fitsPhone(t, tab, "list of endpoints")
 	step(t, tab, "scroll to the list", chromedp.ScrollIntoView(chromedp.ID("webhooks")))
 	screenshot(t, tab, "webhooks-list-phone")
 	console.check(t)
