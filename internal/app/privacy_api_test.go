@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -25,9 +26,13 @@ func TestPersonalDataExportAndErasure(t *testing.T) {
 		var mu sync.Mutex
 		var ahead time.Duration
 		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(ahead) }
-		b := setup(t, d, func(c *app.Config) { c.Clock = clock })
+		b := setup(t, d, func(c *app.Config) { c.Clock = clock; c.WebhookAllowPrivate = true })
 		own := b.signup("Privacy Org", "owner@privacy.example")
-		hook := b.do("POST", "/v1/webhooks", own.Access, map[string]any{"url": "https://hooks.privacy.example/in"})
+		// A receiver that echoes what it gets: its answers, kept in the
+		// delivery log, name the person too.
+		echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(w, r.Body) }))
+		t.Cleanup(echo.Close)
+		hook := b.do("POST", "/v1/webhooks", own.Access, map[string]any{"url": echo.URL})
 		b.want(hook, 201, "")
 		ev := b.do("POST", "/v1/events", own.Access, validEvent("개인정보 콘서트"))
 		b.want(ev, 201, "")
@@ -68,7 +73,8 @@ func TestPersonalDataExportAndErasure(t *testing.T) {
 		// The person gets two for the wallet order, one for each other
 		// order and a text for the campaign; the other person three.
 		waitFor(t, func() bool {
-			return count(t, b, `SELECT COUNT(*) FROM webhook_deliveries`) > 0 && count(t, b, `SELECT COUNT(*) FROM messages`) == 8
+			return count(t, b, `SELECT COUNT(*) FROM webhook_attempts WHERE response_body LIKE '%jiwoo.kim%'`) > 0 &&
+				count(t, b, `SELECT COUNT(*) FROM messages`) == 8
 		})
 
 		b.want(b.do("POST", "/v1/personal-data/export", own.Access, map[string]any{}), 422, "validation_failed")
@@ -129,6 +135,7 @@ func TestPersonalDataExportAndErasure(t *testing.T) {
 			`SELECT payload FROM outbox`,
 			`SELECT payload FROM jobs`,
 			`SELECT body FROM webhook_deliveries`,
+			`SELECT response_body FROM webhook_attempts`,
 			`SELECT CAST(body AS TEXT) FROM idempotency_keys WHERE body IS NOT NULL`,
 		} {
 			all := strings.ToLower(strings.Join(texts(t, b, q), "\n"))

@@ -8,9 +8,10 @@ import (
 )
 
 // PersonalData is the webhooks' part of a person's data: delivery bodies
-// that carry their address or phone. Erasure blanks the person in each body
-// (what was already sent is the receiver's to erase); exports leave the
-// deliveries out, since they repeat what the domains export.
+// that carry their address or phone, and receivers' answers that echo them.
+// Erasure blanks the person in each body and empties such answers (what was
+// already sent is the receiver's to erase); exports leave the deliveries
+// out, since they repeat what the domains export.
 func (s *Service) PersonalData() privacy.Holder { return deliveryData{} }
 
 type deliveryData struct{}
@@ -20,7 +21,19 @@ func (deliveryData) Section() string { return "webhook_deliveries" }
 func (deliveryData) Export(*db.Tx, *privacy.Person) (any, int, error) { return nil, 0, nil }
 
 func (deliveryData) Erase(tx *db.Tx, p *privacy.Person, _ time.Time) (int, error) {
-	return privacy.ScrubColumn(tx, "webhook_deliveries", "id", "body", p)
+	n, err := privacy.ScrubColumn(tx, "webhook_deliveries", "id", "body", p)
+	if err != nil {
+		return n, err
+	}
+	// An answer is the receiver's text, JSON or not: one that mentions the
+	// person is emptied whole.
+	like, args := privacy.Like("response_body", p)
+	res, err := tx.Exec(`UPDATE webhook_attempts SET response_body = '' WHERE tenant_id = @tenant AND `+like, args...)
+	if err != nil {
+		return n, err
+	}
+	answers, err := res.RowsAffected()
+	return n + int(answers), err
 }
 
 // Purge empties the bodies of finished deliveries made before cutoff, and
