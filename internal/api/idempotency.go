@@ -227,7 +227,7 @@ func ScrubAnswers(tx *db.Tx, match, publicMatch []string, fn func([]byte) ([]byt
 		args := []any{set.scope}
 		for i, m := range set.match {
 			conds[i] = text + ` LIKE ? ESCAPE '\'`
-			args = append(args, LikePattern(m))
+			args = append(args, db.Contains(strings.ToLower(m)))
 		}
 		var rows []struct {
 			Key  string `db:"key"`
@@ -250,12 +250,6 @@ func ScrubAnswers(tx *db.Tx, match, publicMatch []string, fn func([]byte) ([]byt
 	}
 	return n, nil
 }
-
-// LikePattern is a LIKE pattern (with ESCAPE '\') that finds s, lower-cased,
-// anywhere in a text.
-func LikePattern(s string) string { return "%" + likeEscaper.Replace(strings.ToLower(s)) + "%" }
-
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // PurgeAnswers deletes up to limit of the stored answers older than before,
 // of the tx tenant and of the public callers, and reports how many.

@@ -614,10 +614,8 @@ func (s *Service) ListParticipations(ctx context.Context, campaignID string, f P
 				q += ` AND number = ?`
 				args = append(args, n)
 			} else {
-				// LIKE's wildcards in the query are matched literally.
-				esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q2)
 				q += ` AND name LIKE ? ESCAPE '\'`
-				args = append(args, "%"+esc+"%")
+				args = append(args, db.Contains(q2))
 			}
 		}
 		q += ` ORDER BY number LIMIT ?`

@@ -228,6 +228,12 @@ func redact(raw string) string {
 	return u.Redacted()
 }
 
+// Contains returns the pattern of "LIKE ? ESCAPE '\'" that finds s anywhere
+// in a text, with LIKE's wildcards in s matched literally.
+func Contains(s string) string { return "%" + likeEscaper.Replace(s) + "%" }
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
 // Placeholders returns "?, ?, ?" with n marks, for IN lists.
 func Placeholders(n int) string {
 	if n <= 0 {

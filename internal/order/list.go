@@ -22,10 +22,6 @@ type Filter struct {
 	Status string
 }
 
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
 // List returns an event's orders, newest first.
 func (s *Service) List(ctx context.Context, eventID string, f Filter, page api.PageParams) (*api.List[Order], error) {
 	after, err := api.DecodeCursor(page.Cursor)
@@ -61,7 +57,7 @@ func (s *Service) rows(tx *db.Tx, eventID string, f Filter, after string, limit 
 	q := `SELECT ` + rowColumns + ` FROM orders o WHERE tenant_id = @tenant AND event_id = ?`
 	args := []any{eventID}
 	if t := strings.TrimSpace(f.Q); t != "" {
-		like := "%" + escapeLike(strings.ToLower(t)) + "%"
+		like := db.Contains(strings.ToLower(t))
 		q += ` AND (LOWER(buyer_name) LIKE ? ESCAPE '\' OR buyer_email LIKE ? ESCAPE '\')`
 		args = append(args, like, like)
 	}
@@ -137,7 +133,7 @@ func (s *Service) attendees(tx *db.Tx, eventID, q, after string, limit int) ([]A
 		WHERE t.tenant_id = @tenant AND o.event_id = ? AND o.status = 'paid' AND t.revoked_at IS NULL`
 	args := []any{eventID}
 	if q = strings.TrimSpace(q); q != "" {
-		like := "%" + escapeLike(strings.ToLower(q)) + "%"
+		like := db.Contains(strings.ToLower(q))
 		query += ` AND (LOWER(t.attendee_name) LIKE ? ESCAPE '\' OR LOWER(t.attendee_email) LIKE ? ESCAPE '\')`
 		args = append(args, like, like)
 	}

@@ -384,7 +384,7 @@ func Like(column string, p *Person) (string, []any) {
 	for _, s := range append([]string{p.Email, p.Phone}, p.ids()...) {
 		if s != "" {
 			conds = append(conds, `lower(`+column+`) LIKE ? ESCAPE '\'`)
-			args = append(args, api.LikePattern(s))
+			args = append(args, db.Contains(strings.ToLower(s)))
 		}
 	}
 	return "(" + strings.Join(conds, " OR ") + ")", args

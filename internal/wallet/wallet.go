@@ -166,7 +166,7 @@ func (s *Service) ListCustomers(ctx context.Context, q string, page api.PagePara
 	query := `SELECT ` + customerColumns + ` FROM customers c JOIN wallets w ON w.customer_id = c.id WHERE c.tenant_id = @tenant`
 	var args []any
 	if q = strings.TrimSpace(q); q != "" {
-		like := "%" + escapeLike(strings.ToLower(q)) + "%"
+		like := db.Contains(strings.ToLower(q))
 		query += ` AND (LOWER(c.name) LIKE ? ESCAPE '\' OR c.email LIKE ? ESCAPE '\')`
 		args = append(args, like, like)
 	}
@@ -180,11 +180,6 @@ func (s *Service) ListCustomers(ctx context.Context, q string, page api.PagePara
 		return nil, err
 	}
 	return api.NewList(out, page.Limit, func(c Customer) string { return c.ID }), nil
-}
-
-// escapeLike makes user text literal inside a LIKE pattern.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // Charge adds points to a customer's wallet and returns the new balance.
