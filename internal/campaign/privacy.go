@@ -59,7 +59,7 @@ func (participationData) Export(tx *db.Tx, p *privacy.Person) (any, int, error) 
 	return out, len(out), err
 }
 
-func (participationData) Erase(tx *db.Tx, p *privacy.Person, _ time.Time) (int, error) {
+func (participationData) Erase(tx *db.Tx, p *privacy.Person) (int, error) {
 	where, args := entered(p, "")
 	var found []struct {
 		ID    string `db:"id"`
@@ -96,11 +96,5 @@ func (d participationData) Purge(tx *db.Tx, cutoff time.Time, limit int) (int, b
 		AND campaign_id IN (SELECT id FROM campaigns WHERE tenant_id = @tenant AND ends_at < ?) ORDER BY id LIMIT ?`, cutoff, limit); err != nil {
 		return 0, false, err
 	}
-	if len(ids) == 0 {
-		return 0, false, nil
-	}
-	if _, err := d.Erase(tx, privacy.Records(map[string][]string{"participation": ids}), cutoff); err != nil {
-		return 0, false, err
-	}
-	return len(ids), len(ids) == limit, nil
+	return privacy.PurgeRecords(tx, d, "participation", ids, limit)
 }

@@ -21,7 +21,7 @@ func (jobData) Section() string { return "jobs" }
 
 func (jobData) Export(*db.Tx, *privacy.Person) (any, int, error) { return nil, 0, nil }
 
-func (d jobData) Erase(tx *db.Tx, p *privacy.Person, _ time.Time) (int, error) {
+func (d jobData) Erase(tx *db.Tx, p *privacy.Person) (int, error) {
 	return privacy.ScrubColumn(tx, "jobs", "id", "payload", p, d.keep...)
 }
 

@@ -45,7 +45,7 @@ func (messageData) Export(tx *db.Tx, p *privacy.Person) (any, int, error) {
 	return out, len(out), err
 }
 
-func (messageData) Erase(tx *db.Tx, p *privacy.Person, _ time.Time) (int, error) {
+func (messageData) Erase(tx *db.Tx, p *privacy.Person) (int, error) {
 	where, args := messagesTo(p)
 	res, err := tx.Exec(`UPDATE messages SET to_addr = '', subject = '', body = '' WHERE `+where, args...)
 	if err != nil {

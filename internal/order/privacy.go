@@ -89,7 +89,7 @@ func (orderData) Export(tx *db.Tx, p *privacy.Person) (any, int, error) {
 	return map[string]any{"orders": out, "tickets_as_attendee": others}, n + len(others), nil
 }
 
-func (orderData) Erase(tx *db.Tx, p *privacy.Person, _ time.Time) (int, error) {
+func (orderData) Erase(tx *db.Tx, p *privacy.Person) (int, error) {
 	where, args := bought(p)
 	var found []struct {
 		ID    string `db:"id"`
@@ -170,11 +170,5 @@ func (d orderData) Purge(tx *db.Tx, cutoff time.Time, limit int) (int, bool, err
 		AND event_id IN (SELECT id FROM events WHERE tenant_id = @tenant AND ends_at < ?) ORDER BY id LIMIT ?`, cutoff, limit); err != nil {
 		return 0, false, err
 	}
-	if len(ids) == 0 {
-		return 0, false, nil
-	}
-	if _, err := d.Erase(tx, privacy.Records(map[string][]string{"order": ids}), cutoff); err != nil {
-		return 0, false, err
-	}
-	return len(ids), len(ids) == limit, nil
+	return privacy.PurgeRecords(tx, d, "order", ids, limit)
 }

@@ -22,7 +22,7 @@ func (eventData) Section() string { return "events" }
 
 func (eventData) Export(*db.Tx, *privacy.Person) (any, int, error) { return nil, 0, nil }
 
-func (eventData) Erase(tx *db.Tx, p *privacy.Person, _ time.Time) (int, error) {
+func (eventData) Erase(tx *db.Tx, p *privacy.Person) (int, error) {
 	return privacy.ScrubColumn(tx, "outbox", "id", "payload", p)
 }
 

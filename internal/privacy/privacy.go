@@ -136,7 +136,7 @@ type Holder interface {
 	// and how many there are.
 	Export(tx *db.Tx, p *Person) (records any, n int, err error)
 	// Erase erases them inside tx and returns how many records it changed.
-	Erase(tx *db.Tx, p *Person, now time.Time) (n int, err error)
+	Erase(tx *db.Tx, p *Person) (n int, err error)
 }
 
 // Service runs exports and erasures over the holders, in their order.
@@ -242,7 +242,7 @@ func (s *Service) erase(ctx context.Context, in Request, again bool) (*Erasure, 
 		clear(out.Erased)
 		p.reset()
 		for _, h := range s.holders {
-			n, err := h.Erase(tx, p, out.ErasedAt)
+			n, err := h.Erase(tx, p)
 			if err != nil {
 				return err
 			}
@@ -448,7 +448,7 @@ func (answerData) Section() string { return "stored_answers" }
 
 func (answerData) Export(*db.Tx, *Person) (any, int, error) { return nil, 0, nil }
 
-func (answerData) Erase(tx *db.Tx, p *Person, _ time.Time) (int, error) {
+func (answerData) Erase(tx *db.Tx, p *Person) (int, error) {
 	var mine []string
 	for _, s := range []string{p.Email, p.Phone} {
 		if s != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/usher-events/usher/internal/api"
@@ -138,17 +139,32 @@ func (s *Service) purgeTenant(ctx context.Context, cutoff time.Time) (map[string
 	return erased, nil
 }
 
-// PurgeRows runs "UPDATE table SET set" on up to limit of the tenant's rows
-// that satisfy where (whose arguments are args), naming rows by their key
-// column, and reports how many it changed and whether more may be left. The
+// PurgeRows runs "UPDATE table SET set" on the tenant's rows of up to limit
+// keys (values of the key column) whose rows satisfy where (whose arguments
+// are args), and reports how many it changed and whether more may be left. The
 // domain that owns table calls it from its Purge; where must leave out rows
 // already purged, or the purge would never end.
 func PurgeRows(tx *db.Tx, table, key, set, where string, limit int, args ...any) (int, bool, error) {
-	res, err := tx.Exec(`UPDATE `+table+` SET `+set+` WHERE tenant_id = @tenant AND `+key+` IN (
-		SELECT `+key+` FROM `+table+` WHERE tenant_id = @tenant AND `+where+` LIMIT ?)`, append(args, limit)...)
+	res, err := tx.Exec(`UPDATE `+table+` SET `+set+` WHERE tenant_id = @tenant AND `+where+` AND `+key+` IN (
+		SELECT `+key+` FROM `+table+` WHERE tenant_id = @tenant AND `+where+` LIMIT ?)`, slices.Concat(args, args, []any{limit})...)
 	if err != nil {
 		return 0, false, err
 	}
+	// A key may name several rows (a delivery's attempts): at least limit
+	// changed means there may be more.
 	n, err := res.RowsAffected()
-	return int(n), int(n) == limit, err
+	return int(n), int(n) >= limit, err
+}
+
+// PurgeRecords erases the records of kind with the given ids (at most limit
+// of them, found by the caller's Purge) the way h erases a person's, and
+// answers as a Purge does.
+func PurgeRecords(tx *db.Tx, h Holder, kind string, ids []string, limit int) (int, bool, error) {
+	if len(ids) == 0 {
+		return 0, false, nil
+	}
+	if _, err := h.Erase(tx, Records(map[string][]string{kind: ids})); err != nil {
+		return 0, false, err
+	}
+	return len(ids), len(ids) == limit, nil
 }

@@ -40,7 +40,7 @@ func (ticketData) Export(tx *db.Tx, p *privacy.Person) (any, int, error) {
 	return out, len(out), err
 }
 
-func (ticketData) Erase(tx *db.Tx, p *privacy.Person, _ time.Time) (int, error) {
+func (ticketData) Erase(tx *db.Tx, p *privacy.Person) (int, error) {
 	where, args := ticketsOf(p)
 	res, err := tx.Exec(`UPDATE tickets SET attendee_name = '', attendee_email = '' WHERE `+where, args...)
 	if err != nil {

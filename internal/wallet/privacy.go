@@ -43,7 +43,7 @@ func (customerData) Export(tx *db.Tx, p *privacy.Person) (any, int, error) {
 	return out, len(out), err
 }
 
-func (customerData) Erase(tx *db.Tx, p *privacy.Person, _ time.Time) (int, error) {
+func (customerData) Erase(tx *db.Tx, p *privacy.Person) (int, error) {
 	where, args := customerWhere(p)
 	var found []struct {
 		ID   string `db:"id"`

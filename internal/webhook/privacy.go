@@ -20,7 +20,7 @@ func (deliveryData) Section() string { return "webhook_deliveries" }
 
 func (deliveryData) Export(*db.Tx, *privacy.Person) (any, int, error) { return nil, 0, nil }
 
-func (deliveryData) Erase(tx *db.Tx, p *privacy.Person, _ time.Time) (int, error) {
+func (deliveryData) Erase(tx *db.Tx, p *privacy.Person) (int, error) {
 	n, err := privacy.ScrubColumn(tx, "webhook_deliveries", "id", "body", p)
 	if err != nil {
 		return n, err
