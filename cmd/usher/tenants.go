@@ -25,7 +25,7 @@ type tenantsListCmd struct {
 type tenantsSetTierCmd struct {
 	dbFlags
 	Tenant string `arg:"" help:"The organization's id (ten_…)."`
-	Tier   string `arg:"" enum:"basic,professional,enterprise" help:"basic, professional or enterprise."`
+	Tier   string `arg:"" help:"basic, professional or enterprise."`
 }
 
 // usageCmd prints the usage statements of every organization.

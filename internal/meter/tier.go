@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/usher-events/usher/internal/ratelimit"
+	"github.com/usher-events/usher/internal/tenant"
 )
 
 // The metrics a tenant's usage is counted in.
@@ -76,5 +77,5 @@ var Tiers = map[string]Tier{
 	},
 }
 
-// TierNames lists the tiers from the smallest.
-var TierNames = []string{"basic", "professional", "enterprise"}
+// TierNames lists the tiers from the smallest: the tenant domain's.
+var TierNames = tenant.Tiers
