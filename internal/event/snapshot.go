@@ -124,9 +124,21 @@ func (s *Service) Snapshot(ctx context.Context, eventID string) *Snapshot {
 // the snapshot's values and maps: callers must not change them (copy a map
 // before adding to it).
 func (s *Service) SaleFor(tx *db.Tx, snap *Snapshot, eventID string, ticketTypeIDs, sessionIDs []string) (*Sale, error) {
-	if snap == nil || s.snaps == nil || snap.gen != s.snaps.gen.Load() ||
-		snap.sale.Event.ID != eventID || snap.tenant != tx.Tenant() || tx.Tenant() == "" {
+	if !s.Current(tx, snap) || snap.sale.Event.ID != eventID {
 		return s.LockForSale(tx, eventID, ticketTypeIDs, sessionIDs)
 	}
+	return snap.sale.For(ticketTypeIDs, sessionIDs)
+}
+
+// Current reports whether snap is still current inside tx's writer, so
+// that what was worked out from it before the write still holds.
+func (s *Service) Current(tx *db.Tx, snap *Snapshot) bool {
+	return snap != nil && s.snaps != nil && snap.gen == s.snaps.gen.Load() &&
+		snap.tenant == tx.Tenant() && tx.Tenant() != ""
+}
+
+// Sale is the snapshot's sale for the ticket types and sessions, as SaleFor
+// would give it inside the writer while the snapshot is current.
+func (snap *Snapshot) Sale(ticketTypeIDs, sessionIDs []string) (*Sale, error) {
 	return snap.sale.For(ticketTypeIDs, sessionIDs)
 }

@@ -194,9 +194,16 @@ func (s *Service) writeOne(ctx context.Context, eventID string, in CreateInput) 
 		return nil, err
 	}
 	defer release()
+	pre := s.prePlan(snap, eventID, in)
 	var out *Order
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		var err error
+		if pre != nil && s.events.Current(tx, snap) {
+			if err = s.createPlanned(tx, pre); err == nil {
+				out = pre.out
+			}
+			return err
+		}
 		out, err = s.create(tx, snap, eventID, in)
 		return err
 	})
@@ -234,6 +241,43 @@ func (s *Service) create(tx *db.Tx, snap *event.Snapshot, eventID string, in Cre
 	return d.out, nil
 }
 
+// prePlan plans and prepares a quantity hold from this node's snapshot of
+// the event before the write, so that the single writer only checks that
+// the snapshot is still current, takes the quota and inserts (in
+// createPlanned). It gives nil for what needs reads inside the write (a
+// customer, sessions, seats), when there is no snapshot, and when the plan
+// refuses the order: then create plans it again inside the write, whose
+// answer is the one that counts.
+func (s *Service) prePlan(snap *event.Snapshot, eventID string, in CreateInput) *draft {
+	if snap == nil || in.CustomerID != "" || len(in.Sessions) > 0 || len(in.SeatIDs) > 0 || in.BestAvailable != nil {
+		return nil
+	}
+	sale, err := snap.Sale(in.typeIDs(), nil)
+	if err != nil || sale.Event.ID != eventID {
+		return nil
+	}
+	d, err := s.plan(nil, sale, in, s.now(), nil)
+	if err != nil {
+		return nil
+	}
+	d.prepare()
+	return d
+}
+
+// createPlanned writes a hold that prePlan planned, once the snapshot it
+// was planned from is known to be current: what create does after its plan.
+func (s *Service) createPlanned(tx *db.Tx, d *draft) error {
+	if err := insert(tx, []*draft{d}); err != nil {
+		return err
+	}
+	for _, tid := range d.typeOrder() {
+		if err := s.takeQuota(tx, d.sale.Event.ID, d.sale.TicketTypes[tid], d.qty[tid], d.now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // typeIDs are the ticket types the order's items name.
 func (in *CreateInput) typeIDs() []string {
 	ids := make([]string, len(in.Items))
@@ -256,7 +300,11 @@ type draft struct {
 	attendees []Attendee
 	answers   map[string]any
 	consents  []event.ConsentRecord
-	out       *Order // set by insert
+
+	// Set by prepare.
+	orderArgs, itemArgs, seatArgs []any
+	event                         outbox.Subject
+	out                           *Order
 }
 
 // plan checks an order against its sale and works out what it takes. It
@@ -418,61 +466,92 @@ func (d *draft) typeOrder() []string {
 	return slices.Sorted(slices.Values(d.types))
 }
 
+// prepare works out the rows that insert writes for d, its order.created
+// event and the order the API answers with. It only computes, so a hold
+// planned before the writer (see prePlan) has it done there too.
+func (d *draft) prepare() {
+	if d.out != nil {
+		return
+	}
+	o, in := d.o, d.in
+	ab, _ := json.Marshal(d.answers)
+	atb, _ := json.Marshal(d.attendees)
+	o.Answers, o.Attendees = string(ab), string(atb)
+	d.orderArgs = []any{o.ID, o.EventID, o.CustomerID, o.Status, o.BuyerName, o.BuyerEmail, o.BuyerPhone, o.Locale,
+		o.Total, o.Currency, o.ExpiresAt, o.Answers, o.Attendees, o.CreatedAt, o.UpdatedAt, in.QueueToken, in.accessHash}
+	out := o.fresh(d.now, d.answers, d.attendees)
+	for _, tid := range d.types {
+		it := Item{TicketTypeID: tid, Quantity: d.qty[tid], UnitPrice: d.sale.TicketTypes[tid].Price}
+		d.itemArgs = append(d.itemArgs, o.ID, it.TicketTypeID, it.Quantity, it.UnitPrice)
+		out.Items = append(out.Items, it)
+	}
+	for _, h := range d.held {
+		d.seatArgs = append(d.seatArgs, o.ID, h.ID, h.TicketTypeID, d.sale.TicketTypes[h.TicketTypeID].Price)
+		out.SeatIDs = append(out.SeatIDs, h.ID)
+	}
+	payload, _ := json.Marshal(createdPayload{
+		OrderID: o.ID, EventID: o.EventID, Status: o.Status, ExpiresAt: o.ExpiresAt,
+		Total: o.Total, Currency: o.Currency, Locale: o.Locale, SeatIDs: out.SeatIDs,
+		Buyer: createdBuyer{Name: o.BuyerName, Email: o.BuyerEmail, Phone: o.BuyerPhone},
+	})
+	d.event = outbox.Subject{ID: o.ID, Raw: payload}
+	slices.SortFunc(out.Items, func(a, b Item) int { return strings.Compare(a.TicketTypeID, b.TicketTypeID) })
+	out.SeatIDs = slices.Sorted(slices.Values(out.SeatIDs))
+	out.Sessions = slices.Sorted(slices.Values(in.Sessions))
+	if out.Sessions == nil {
+		out.Sessions = []string{}
+	}
+	out.Consents = append(out.Consents, d.consents...)
+	slices.SortFunc(out.Consents, func(a, b event.ConsentRecord) int { return strings.Compare(a.Key, b.Key) })
+	d.out = out
+}
+
+// createdPayload is the order.created event's payload.
+type createdPayload struct {
+	OrderID   string       `json:"order_id"`
+	EventID   string       `json:"event_id"`
+	Status    string       `json:"status"`
+	ExpiresAt *time.Time   `json:"expires_at"`
+	Total     int64        `json:"total"`
+	Currency  string       `json:"currency"`
+	Locale    string       `json:"locale"`
+	SeatIDs   []string     `json:"seat_ids"`
+	Buyer     createdBuyer `json:"buyer"`
+}
+
+type createdBuyer struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Phone string `json:"phone"`
+}
+
 // insert writes drafts' orders, their items, seats, sessions and consents,
 // and their order.created events, a statement per table for them all, and
 // makes the orders the API answers with. It does not take the quotas.
 func insert(tx *db.Tx, ds []*draft) error {
 	var orders, items, seats []any
-	nitems, nseats := 0, 0
 	events := make([]outbox.Subject, len(ds))
 	for i, d := range ds {
-		o, in := d.o, d.in
-		ab, _ := json.Marshal(d.answers)
-		atb, _ := json.Marshal(d.attendees)
-		o.Answers, o.Attendees = string(ab), string(atb)
-		orders = append(orders, o.ID, o.EventID, o.CustomerID, o.Status, o.BuyerName, o.BuyerEmail, o.BuyerPhone, o.Locale,
-			o.Total, o.Currency, o.ExpiresAt, o.Answers, o.Attendees, o.CreatedAt, o.UpdatedAt, in.QueueToken, in.accessHash)
-		out := o.order(d.now)
-		for _, tid := range d.types {
-			it := Item{TicketTypeID: tid, Quantity: d.qty[tid], UnitPrice: d.sale.TicketTypes[tid].Price}
-			items = append(items, o.ID, it.TicketTypeID, it.Quantity, it.UnitPrice)
-			nitems++
-			out.Items = append(out.Items, it)
-		}
-		for _, h := range d.held {
-			seats = append(seats, o.ID, h.ID, h.TicketTypeID, d.sale.TicketTypes[h.TicketTypeID].Price)
-			nseats++
-			out.SeatIDs = append(out.SeatIDs, h.ID)
-		}
-		events[i] = outbox.Subject{ID: o.ID, Payload: map[string]any{
-			"order_id": o.ID, "event_id": o.EventID, "status": o.Status, "expires_at": o.ExpiresAt,
-			"total": o.Total, "currency": o.Currency, "locale": o.Locale, "seat_ids": out.SeatIDs,
-			"buyer": map[string]string{"name": o.BuyerName, "email": o.BuyerEmail, "phone": o.BuyerPhone},
-		}}
-		slices.SortFunc(out.Items, func(a, b Item) int { return strings.Compare(a.TicketTypeID, b.TicketTypeID) })
-		out.SeatIDs = slices.Sorted(slices.Values(out.SeatIDs))
-		out.Sessions = slices.Sorted(slices.Values(in.Sessions))
-		if out.Sessions == nil {
-			out.Sessions = []string{}
-		}
-		out.Consents = append(out.Consents, d.consents...)
-		slices.SortFunc(out.Consents, func(a, b event.ConsentRecord) int { return strings.Compare(a.Key, b.Key) })
-		d.out = out
+		d.prepare()
+		orders = append(orders, d.orderArgs...)
+		items = append(items, d.itemArgs...)
+		seats = append(seats, d.seatArgs...)
+		events[i] = d.event
 	}
 	if _, err := tx.Exec(`INSERT INTO orders (tenant_id, id, event_id, customer_id, status, buyer_name, buyer_email, buyer_phone, locale,
 		total, currency, expires_at, answers, attendees, source, created_at, updated_at, queue_token, access_hash)
 		VALUES `+db.Rows(len(ds), "@tenant, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'api', ?, ?, ?, ?"), orders...); err != nil {
 		return err
 	}
-	if nitems > 0 {
+	if len(items) > 0 {
 		if _, err := tx.Exec(`INSERT INTO order_items (tenant_id, order_id, ticket_type_id, quantity, unit_price) VALUES `+
-			db.Rows(nitems, "@tenant, ?, ?, ?, ?"), items...); err != nil {
+			db.Rows(len(items)/4, "@tenant, ?, ?, ?, ?"), items...); err != nil {
 			return err
 		}
 	}
-	if nseats > 0 {
+	if len(seats) > 0 {
 		if _, err := tx.Exec(`INSERT INTO order_seats (tenant_id, order_id, seat_id, ticket_type_id, unit_price) VALUES `+
-			db.Rows(nseats, "@tenant, ?, ?, ?, ?"), seats...); err != nil {
+			db.Rows(len(seats)/4, "@tenant, ?, ?, ?, ?"), seats...); err != nil {
 			return err
 		}
 	}

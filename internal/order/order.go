@@ -165,6 +165,27 @@ func (r *row) expired(now time.Time) bool {
 
 // order turns a row into the API's order, with its effective status.
 func (r *row) order(now time.Time) *Order {
+	o := r.shell(now)
+	json.Unmarshal([]byte(r.Answers), &o.Answers)
+	json.Unmarshal([]byte(r.Attendees), &o.Attendees)
+	return o
+}
+
+// fresh is order for a row being written, whose answers and attendees are
+// at hand and need not be read back from their JSON.
+func (r *row) fresh(now time.Time, answers map[string]any, attendees []Attendee) *Order {
+	o := r.shell(now)
+	if answers != nil {
+		o.Answers = answers
+	}
+	if attendees != nil {
+		o.Attendees = attendees
+	}
+	return o
+}
+
+// shell is the order of a row without its answers and attendees.
+func (r *row) shell(now time.Time) *Order {
 	o := &Order{
 		ID: r.ID, EventID: r.EventID, CustomerID: r.CustomerID, Status: r.Status,
 		Buyer: Buyer{Name: r.BuyerName, Email: r.BuyerEmail, Phone: r.BuyerPhone}, Locale: r.Locale,
@@ -176,8 +197,6 @@ func (r *row) order(now time.Time) *Order {
 	if r.expired(now) {
 		o.Status = StatusExpired
 	}
-	json.Unmarshal([]byte(r.Answers), &o.Answers)
-	json.Unmarshal([]byte(r.Attendees), &o.Attendees)
 	return o
 }
 

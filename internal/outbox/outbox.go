@@ -41,6 +41,9 @@ func Emit(tx *db.Tx, kind, subject string, payload any, at time.Time) (Event, er
 type Subject struct {
 	ID      string
 	Payload any
+	// Raw is the payload already encoded as JSON; when set, Payload is
+	// not used.
+	Raw []byte
 }
 
 // EmitAll records events of one kind with one statement, in the order given.
@@ -48,9 +51,12 @@ func EmitAll(tx *db.Tx, kind string, subjects []Subject, at time.Time) ([]Event,
 	out := make([]Event, len(subjects))
 	args := make([]any, 0, 4*len(subjects))
 	for i, sub := range subjects {
-		raw, err := json.Marshal(sub.Payload)
-		if err != nil {
-			return nil, fmt.Errorf("outbox: marshal %s payload: %w", kind, err)
+		raw := sub.Raw
+		if raw == nil {
+			var err error
+			if raw, err = json.Marshal(sub.Payload); err != nil {
+				return nil, fmt.Errorf("outbox: marshal %s payload: %w", kind, err)
+			}
 		}
 		out[i] = Event{ID: id.New("oev"), TenantID: tx.Tenant(), Kind: kind, Subject: sub.ID, Payload: raw, CreatedAt: at}
 		args = append(args, out[i].ID, kind, sub.ID, string(raw), at)
