@@ -127,7 +127,7 @@ func (s *Service) SaleFor(tx *db.Tx, snap *Snapshot, eventID string, ticketTypeI
 	if !s.Current(tx, snap) || snap.sale.Event.ID != eventID {
 		return s.LockForSale(tx, eventID, ticketTypeIDs, sessionIDs)
 	}
-	return snap.sale.For(ticketTypeIDs, sessionIDs)
+	return snap.Sale(ticketTypeIDs, sessionIDs)
 }
 
 // Current reports whether snap is still current inside tx's writer, so

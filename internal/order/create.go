@@ -199,12 +199,10 @@ func (s *Service) writeOne(ctx context.Context, eventID string, in CreateInput) 
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		var err error
 		if pre != nil && s.events.Current(tx, snap) {
-			if err = s.createPlanned(tx, pre); err == nil {
-				out = pre.out
-			}
-			return err
+			out, err = s.hold(tx, pre)
+		} else {
+			out, err = s.create(tx, snap, eventID, in)
 		}
-		out, err = s.create(tx, snap, eventID, in)
 		return err
 	})
 	if len(in.SeatIDs) > 0 && s.seats != nil {
@@ -227,6 +225,11 @@ func (s *Service) create(tx *db.Tx, snap *event.Snapshot, eventID string, in Cre
 	if err != nil {
 		return nil, err
 	}
+	return s.hold(tx, d)
+}
+
+// hold writes a planned order and takes its quotas: the order is held.
+func (s *Service) hold(tx *db.Tx, d *draft) (*Order, error) {
 	if err := insert(tx, []*draft{d}); err != nil {
 		return nil, err
 	}
@@ -234,7 +237,7 @@ func (s *Service) create(tx *db.Tx, snap *event.Snapshot, eventID string, in Cre
 	// type's row until commit, so the lock is held for the commit alone,
 	// not for the inserts above.
 	for _, tid := range d.typeOrder() {
-		if err := s.takeQuota(tx, sale.Event.ID, sale.TicketTypes[tid], d.qty[tid], d.now); err != nil {
+		if err := s.takeQuota(tx, d.sale.Event.ID, d.sale.TicketTypes[tid], d.qty[tid], d.now); err != nil {
 			return nil, err
 		}
 	}
@@ -243,13 +246,14 @@ func (s *Service) create(tx *db.Tx, snap *event.Snapshot, eventID string, in Cre
 
 // prePlan plans and prepares a quantity hold from this node's snapshot of
 // the event before the write, so that the single writer only checks that
-// the snapshot is still current, takes the quota and inserts (in
-// createPlanned). It gives nil for what needs reads inside the write (a
-// customer, sessions, seats), when there is no snapshot, and when the plan
-// refuses the order: then create plans it again inside the write, whose
-// answer is the one that counts.
+// the snapshot is still current, inserts and takes the quota (hold). It
+// gives nil for orders whose plan reads inside the write (a customer,
+// sessions, seats: plan uses its tx for nothing else, so it runs here
+// without one), when there is no snapshot, and when the plan refuses the
+// order: then create plans it again inside the write, whose answer is the
+// one that counts.
 func (s *Service) prePlan(snap *event.Snapshot, eventID string, in CreateInput) *draft {
-	if snap == nil || in.CustomerID != "" || len(in.Sessions) > 0 || len(in.SeatIDs) > 0 || in.BestAvailable != nil {
+	if snap == nil || in.CustomerID != "" || len(in.Sessions) > 0 || len(in.SeatIDs) > 0 {
 		return nil
 	}
 	sale, err := snap.Sale(in.typeIDs(), nil)
@@ -262,20 +266,6 @@ func (s *Service) prePlan(snap *event.Snapshot, eventID string, in CreateInput) 
 	}
 	d.prepare()
 	return d
-}
-
-// createPlanned writes a hold that prePlan planned, once the snapshot it
-// was planned from is known to be current: what create does after its plan.
-func (s *Service) createPlanned(tx *db.Tx, d *draft) error {
-	if err := insert(tx, []*draft{d}); err != nil {
-		return err
-	}
-	for _, tid := range d.typeOrder() {
-		if err := s.takeQuota(tx, d.sale.Event.ID, d.sale.TicketTypes[tid], d.qty[tid], d.now); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // typeIDs are the ticket types the order's items name.
