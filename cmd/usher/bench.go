@@ -26,6 +26,7 @@ type flashSaleCmd struct {
 	Quota       int           `help:"Tickets of one type to sell when --seats is not given." default:"100000"`
 	Duration    time.Duration `help:"Upper bound of each phase (the sale ends sooner when sold out)." default:"10s"`
 	CPUProfile  string        `help:"Write a CPU profile of the sale phase (client and in-process server) to this file, for go tool pprof." placeholder:"FILE"`
+	Trace       string        `help:"Write an execution trace of the sale phase to this file, for go tool trace." placeholder:"FILE"`
 	Floor       bool          `help:"Measure the floor instead of the orders API: the same requests answered by a minimal durable hold (one row and a conditional update through the same server, auth, audit and writer), which bounds what any hold design can reach here. In-process, quantity only."`
 }
 
@@ -50,6 +51,14 @@ func (c *flashSaleCmd) run(ctx context.Context, log *slog.Logger, stdout io.Writ
 		}
 		defer f.Close()
 		cfg.Profile = f
+	}
+	if c.Trace != "" {
+		f, err := os.Create(c.Trace)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		cfg.Trace = f
 	}
 	fmt.Fprintln(stdout, "preparing the sale…")
 	res, err := bench.FlashSale(ctx, cfg)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"sync"
@@ -46,6 +47,9 @@ type FlashSaleConfig struct {
 	// Profile, when set, receives a CPU profile of the sale phase alone
 	// (client and in-process server), for go tool pprof.
 	Profile io.Writer
+	// Trace, when set, receives an execution trace of the sale phase, for
+	// go tool trace (where the writer waits, and for what).
+	Trace io.Writer
 	// Floor sends the holds to the floor hold instead of the orders API
 	// (see floor.go): in-process and quantity only.
 	Floor bool
@@ -238,6 +242,11 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 			return res, err
 		}
 	}
+	if cfg.Trace != nil {
+		if err := trace.Start(cfg.Trace); err != nil {
+			return res, err
+		}
+	}
 	start := time.Now()
 	stopProgress := progress(cfg.Progress, &holds, &refused, start)
 	var buyer atomic.Int64
@@ -305,6 +314,9 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 	stopProgress()
 	if cfg.Profile != nil {
 		pprof.StopCPUProfile()
+	}
+	if cfg.Trace != nil {
+		trace.Stop()
 	}
 	if inproc != nil && !cfg.Floor {
 		res.Confirmations, err = confirmationsRecorded(inproc)

@@ -450,46 +450,59 @@ const recordBatch = 32
 func (s *Service) recordChunk(ctx context.Context, ms []outgoing, ids []string, due []bool) error {
 	now := s.cfg.Now()
 	return s.db.Write(ctx, func(tx *db.Tx) error {
-		recorded := map[string]int64{} // new messages per channel, for the meter
-		for i, m := range ms {
-			provider := s.hasProvider(m.channel)
+		type idStatus struct {
+			ID     string `db:"id"`
+			Status string `db:"status"`
+			Key    string `db:"dedupe_key"`
+		}
+		// One statement for the chunk. RETURNING answers the rows it
+		// inserted; a message it skipped was recorded by an earlier
+		// attempt (a retry), whose row is read on its own.
+		args := make([]any, 0, len(ms)*11)
+		for _, m := range ms {
 			status := StatusSending
-			if !provider {
+			if !s.hasProvider(m.channel) {
 				status = StatusOutbox
 			}
-			type idStatus struct {
-				ID     string `db:"id"`
-				Status string `db:"status"`
-			}
-			// RETURNING answers the first attempt without a second
-			// statement; only a retry, whose insert does nothing, reads the
-			// row.
-			var rows []idStatus
-			err := tx.Select(&rows, `INSERT INTO messages (tenant_id, id, kind, lang, channel, to_addr, subject, body, status, subject_id, dedupe_key, created_at)
-				VALUES (@tenant, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, dedupe_key) DO NOTHING
-				RETURNING id, status`,
-				id.New("msg"), m.kind, m.lang, m.channel, m.to, m.subject, m.body, status, m.subjectID, m.key, now)
-			if err != nil {
-				return err
-			}
-			if len(rows) > 0 {
+			args = append(args, id.New("msg"), m.kind, m.lang, m.channel, m.to, m.subject, m.body, status, m.subjectID, m.key, now)
+		}
+		var inserted []idStatus
+		if err := tx.Select(&inserted, `INSERT INTO messages (tenant_id, id, kind, lang, channel, to_addr, subject, body, status, subject_id, dedupe_key, created_at)
+			VALUES `+db.Rows(len(ms), "@tenant, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?")+` ON CONFLICT (tenant_id, dedupe_key) DO NOTHING
+			RETURNING id, status, dedupe_key`, args...); err != nil {
+			return err
+		}
+		byKey := make(map[string]idStatus, len(inserted))
+		for _, r := range inserted {
+			byKey[r.Key] = r
+		}
+		recorded := map[string]int64{} // new messages per channel, for the meter
+		counted := make(map[string]bool, len(inserted))
+		for _, m := range ms {
+			if _, ok := byKey[m.key]; ok && !counted[m.key] {
+				counted[m.key] = true
 				recorded[m.channel]++
-			} else {
-				rows = append(rows, idStatus{})
-				if err := tx.Get(&rows[0], `SELECT id, status FROM messages WHERE tenant_id = @tenant AND dedupe_key = ?`, m.key); err != nil {
+			}
+		}
+		for i, m := range ms {
+			r, ok := byKey[m.key]
+			if !ok {
+				if err := tx.Get(&r, `SELECT id, status, dedupe_key FROM messages WHERE tenant_id = @tenant AND dedupe_key = ?`, m.key); err != nil {
 					return err
 				}
+				byKey[m.key] = r
 			}
-			got := rows[0].Status
-			if got == StatusFailed || (got == StatusOutbox && provider) {
+			provider := s.hasProvider(m.channel)
+			if r.Status == StatusFailed || (r.Status == StatusOutbox && provider) {
 				// A retry: send the freshly rendered text.
 				if _, err := tx.Exec(`UPDATE messages SET status = 'sending', subject = ?, body = ?, to_addr = ? WHERE tenant_id = @tenant AND id = ?`,
-					m.subject, m.body, m.to, rows[0].ID); err != nil {
+					m.subject, m.body, m.to, r.ID); err != nil {
 					return err
 				}
-				got = StatusSending
+				r.Status = StatusSending
+				byKey[m.key] = r
 			}
-			ids[i], due[i] = rows[0].ID, provider && got == StatusSending
+			ids[i], due[i] = r.ID, provider && r.Status == StatusSending
 		}
 		for channel, n := range recorded {
 			if err := meter.Add(tx, now, channelMetric[channel], n); err != nil {
