@@ -19,15 +19,16 @@ type benchCmd struct {
 }
 
 type flashSaleCmd struct {
-	Target      string        `help:"A running server's loopback URL, or several nodes' URLs separated by commas (buyers are spread over them); without it a server runs in-process on a temporary SQLite folder." placeholder:"URL"`
-	Buyers      int           `help:"Distinct buyers." default:"10000"`
-	Concurrency int           `help:"Requests in flight at once." default:"64"`
-	Seats       int           `help:"Sell a seat map of this many seats (buyers pick random seats) instead of a quantity." default:"0"`
-	Quota       int           `help:"Tickets of one type to sell when --seats is not given." default:"100000"`
-	Duration    time.Duration `help:"Upper bound of each phase (the sale ends sooner when sold out)." default:"10s"`
-	CPUProfile  string        `help:"Write a CPU profile of the sale phase (client and in-process server) to this file, for go tool pprof." placeholder:"FILE"`
-	Trace       string        `help:"Write an execution trace of the sale phase to this file, for go tool trace." placeholder:"FILE"`
-	Floor       bool          `help:"Measure the floor instead of the orders API: the same requests answered by a minimal durable hold (one row and a conditional update through the same server, auth, audit and writer), which bounds what any hold design can reach here. In-process, quantity only."`
+	Target        string        `help:"A running server's loopback URL, or several nodes' URLs separated by commas (buyers are spread over them); without it a server runs in-process on a temporary SQLite folder." placeholder:"URL"`
+	Buyers        int           `help:"Distinct buyers." default:"10000"`
+	Concurrency   int           `help:"Requests in flight at once." default:"64"`
+	Seats         int           `help:"Sell a seat map of this many seats (buyers pick random seats) instead of a quantity." default:"0"`
+	Quota         int           `help:"Tickets of one type to sell when --seats is not given." default:"100000"`
+	Duration      time.Duration `help:"Upper bound of each phase (the sale ends sooner when sold out)." default:"10s"`
+	CPUProfile    string        `help:"Write a CPU profile of the sale phase (client and in-process server) to this file, for go tool pprof." placeholder:"FILE"`
+	Trace         string        `help:"Write an execution trace of the sale phase to this file, for go tool trace." placeholder:"FILE"`
+	AllocsProfile string        `help:"Write the allocations of the sale phase to FILE (and the start's to FILE.base): go tool pprof -sample_index=alloc_space -base FILE.base usher FILE." placeholder:"FILE"`
+	Floor         bool          `help:"Measure the floor instead of the orders API: the same requests answered by a minimal durable hold (one row and a conditional update through the same server, auth, audit and writer), which bounds what any hold design can reach here. In-process, quantity only."`
 }
 
 func (c *flashSaleCmd) run(ctx context.Context, log *slog.Logger, stdout io.Writer) error {
@@ -51,6 +52,20 @@ func (c *flashSaleCmd) run(ctx context.Context, log *slog.Logger, stdout io.Writ
 		}
 		defer f.Close()
 		cfg.Profile = f
+	}
+	if c.AllocsProfile != "" {
+		for _, dst := range []*io.Writer{&cfg.Allocs, &cfg.AllocsBase} {
+			name := c.AllocsProfile
+			if dst == &cfg.AllocsBase {
+				name += ".base"
+			}
+			f, err := os.Create(name)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			*dst = f
+		}
 	}
 	if c.Trace != "" {
 		f, err := os.Create(c.Trace)

@@ -50,6 +50,10 @@ type FlashSaleConfig struct {
 	// Trace, when set, receives an execution trace of the sale phase, for
 	// go tool trace (where the writer waits, and for what).
 	Trace io.Writer
+	// Allocs and AllocsBase, when set, receive the process's allocation
+	// profile at the end and at the start of the sale phase: go tool pprof
+	// -base shows the sale's allocations alone.
+	Allocs, AllocsBase io.Writer
 	// Floor sends the holds to the floor hold instead of the orders API
 	// (see floor.go): in-process and quantity only.
 	Floor bool
@@ -247,6 +251,11 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 			return res, err
 		}
 	}
+	if cfg.Allocs != nil && cfg.AllocsBase != nil {
+		if err := pprof.Lookup("allocs").WriteTo(cfg.AllocsBase, 0); err != nil {
+			return res, err
+		}
+	}
 	start := time.Now()
 	stopProgress := progress(cfg.Progress, &holds, &refused, start)
 	var buyer atomic.Int64
@@ -317,6 +326,11 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 	}
 	if cfg.Trace != nil {
 		trace.Stop()
+	}
+	if cfg.Allocs != nil {
+		if err := pprof.Lookup("allocs").WriteTo(cfg.Allocs, 0); err != nil {
+			return res, err
+		}
 	}
 	if inproc != nil && !cfg.Floor {
 		res.Confirmations, err = confirmationsRecorded(inproc)

@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -231,22 +232,108 @@ func (d *Dispatcher) Stop() {
 }
 
 // DispatchOnce makes one pass over every consumer and reports how many
-// deliveries it made: events applied inline plus jobs enqueued.
+// deliveries it made: events applied inline plus jobs enqueued. The
+// consumers usually read the same events, so one read serves them all: the
+// cursors and a batch of the events after the lowest of them, read again
+// for as long as a consumer has more to read. A consumer that the shared
+// batch leaves empty-handed reads on from its own cursor; each reads what
+// was added after the shared batch's end (events an earlier consumer of the
+// pass, or anyone else, wrote meanwhile).
 func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 	total := 0
-	for _, c := range d.consumers {
-		for {
-			n, more, err := d.dispatch(ctx, c)
+	for {
+		cursors, shared, full, err := d.readShared(ctx)
+		if err != nil {
+			return total, fmt.Errorf("outbox: read: %w", err)
+		}
+		again := false
+		for _, c := range d.consumers {
+			n, more, err := d.dispatchShared(ctx, c, cursors[c.Name], shared, full)
 			total += n
 			if err != nil {
 				return total, fmt.Errorf("outbox: consumer %s: %w", c.Name, err)
 			}
-			if !more {
-				break
-			}
+			// more means that c's cursor moved to the end of a full
+			// batch, so the rounds end.
+			again = again || more
+		}
+		if !again {
+			return total, nil
 		}
 	}
-	return total, nil
+}
+
+// readShared reads every consumer's cursor and, in the same transaction,
+// a batch of the events after the lowest; full reports a whole batch.
+func (d *Dispatcher) readShared(ctx context.Context) (cursors map[string]int64, events []Event, full bool, err error) {
+	if len(d.consumers) == 0 {
+		return nil, nil, false, nil
+	}
+	names := make([]any, len(d.consumers))
+	for i, c := range d.consumers {
+		names[i] = c.Name
+	}
+	var rows []eventRow
+	err = d.db.Read(ctx, func(tx *db.Tx) error {
+		tx = tx.Global()
+		var cs []struct {
+			Consumer string `db:"consumer"`
+			Seq      int64  `db:"seq"`
+		}
+		if err := tx.Select(&cs, `SELECT consumer, seq FROM outbox_cursors WHERE consumer IN (`+db.Placeholders(len(names))+`)`, names...); err != nil {
+			return err
+		}
+		cursors = make(map[string]int64, len(d.consumers))
+		for _, c := range cs {
+			cursors[c.Consumer] = c.Seq
+		}
+		low := cursors[d.consumers[0].Name]
+		for _, c := range d.consumers {
+			low = min(low, cursors[c.Name]) // a consumer without a row starts at 0
+		}
+		return tx.Select(&rows, `SELECT seq, id, tenant_id, kind, subject, payload, created_at FROM outbox
+			WHERE seq > ? ORDER BY seq LIMIT ?`, low, d.cfg.Batch)
+	})
+	return cursors, eventsOf(rows), len(rows) == d.cfg.Batch, err
+}
+
+// dispatchShared delivers one batch to c from the events a shared read saw
+// after c's cursor, and from those added after them.
+func (d *Dispatcher) dispatchShared(ctx context.Context, c Consumer, cursor int64, shared []Event, full bool) (n int, more bool, err error) {
+	i, _ := slices.BinarySearchFunc(shared, cursor, func(e Event, seq int64) int { return cmp.Compare(e.Seq, seq+1) })
+	events := shared[i:]
+	if full && len(events) == 0 {
+		return d.dispatch(ctx, c) // ahead of the shared batch
+	}
+	if !full {
+		// The shared read saw the end of the outbox: read what came after.
+		from := cursor
+		if len(shared) > 0 {
+			from = max(from, shared[len(shared)-1].Seq)
+		}
+		limit := d.cfg.Batch - len(events)
+		var rows []eventRow
+		err := d.db.Read(ctx, func(tx *db.Tx) error {
+			return tx.Global().Select(&rows, `SELECT seq, id, tenant_id, kind, subject, payload, created_at FROM outbox
+				WHERE seq > ? ORDER BY seq LIMIT ?`, from, limit)
+		})
+		if err != nil {
+			return 0, false, err
+		}
+		events = append(slices.Clip(events), eventsOf(rows)...)
+		full = len(rows) == limit
+	}
+	return d.deliver(ctx, c, cursor, events, full)
+}
+
+// eventsOf turns scanned rows into events.
+func eventsOf(rows []eventRow) []Event {
+	events := make([]Event, len(rows))
+	for i, r := range rows {
+		events[i] = r.Event
+		events[i].Payload = json.RawMessage(r.Payload)
+	}
+	return events
 }
 
 // batch is what one dispatch writes for a consumer.
@@ -287,8 +374,7 @@ func (e *batchError) Unwrap() error { return e.err }
 // read it.
 var errCursorMoved = errors.New("outbox: cursor moved")
 
-// dispatch delivers one batch to c. more reports a full batch that moved
-// the cursor, so that the caller reads on.
+// dispatch reads a batch of the events after c's cursor and delivers it.
 func (d *Dispatcher) dispatch(ctx context.Context, c Consumer) (n int, more bool, err error) {
 	var cursor int64
 	var rows []eventRow
@@ -300,15 +386,19 @@ func (d *Dispatcher) dispatch(ctx context.Context, c Consumer) (n int, more bool
 		return tx.Select(&rows, `SELECT seq, id, tenant_id, kind, subject, payload, created_at FROM outbox
 			WHERE seq > ? ORDER BY seq LIMIT ?`, cursor, d.cfg.Batch)
 	})
-	if err != nil || len(rows) == 0 {
+	if err != nil {
 		return 0, false, err
 	}
-	events := make([]Event, len(rows))
-	for i, r := range rows {
-		events[i] = r.Event
-		events[i].Payload = json.RawMessage(r.Payload)
-	}
+	return d.deliver(ctx, c, cursor, eventsOf(rows), len(rows) == d.cfg.Batch)
+}
 
+// deliver delivers to c the events read after its cursor, in seq order;
+// full says that more may follow them. more reports a full batch that
+// moved the cursor, so that the caller reads on.
+func (d *Dispatcher) deliver(ctx context.Context, c Consumer, cursor int64, events []Event, full bool) (n int, more bool, err error) {
+	if len(events) == 0 {
+		return 0, full, nil
+	}
 	now := d.cfg.Now()
 	d.mu.Lock()
 	seenGap, hasGap := d.gapSeen[c.Name]
@@ -401,7 +491,7 @@ func (d *Dispatcher) dispatch(ctx context.Context, c Consumer) (n int, more bool
 		delete(d.enqueued, c.Name)
 	}
 	d.mu.Unlock()
-	return n, !blocked && len(events) == d.cfg.Batch, nil
+	return n, !blocked && full, nil
 }
 
 // write delivers a batch and moves the cursor in one transaction, and

@@ -148,3 +148,79 @@ func TestDispatcherWaitsForGaps(t *testing.T) {
 		}
 	})
 }
+
+// TestDispatcherSharedReadKeepsEachCursor: one pass reads the outbox once
+// for consumers whose cursors differ (one far behind, batches smaller than
+// the backlog), and an event an earlier consumer writes during the pass
+// reaches a later consumer in the same pass. Each consumer still gets every
+// event of its kinds once.
+func TestDispatcherSharedReadKeepsEachCursor(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		conn, clk, r, disp, rec := setup(t, d)
+		emit := func(kind, subject string) {
+			t.Helper()
+			err := conn.Write(db.WithTenant(context.Background(), "ten_a"), func(tx *db.Tx) error {
+				_, err := outbox.Emit(tx, kind, subject, map[string]string{"x": "y"}, clk.Now())
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, s := range []string{"p1", "p2", "p3", "p4", "p5"} {
+			emit("order.paid", s)
+		}
+		pass(t, r, disp)
+
+		// A new node's dispatcher with a consumer that starts from the
+		// beginning, one that answers each paid order with an event of its
+		// own, inline, and one that receives those.
+		disp2 := outbox.NewDispatcher(conn, r, outbox.DispatcherConfig{Now: clk.Now, GapGrace: time.Minute, Batch: 2})
+		disp2.Register(rec.consumer("all"))
+		disp2.Register(rec.consumer("paid", "order.paid"))
+		disp2.Register(rec.consumer("late"))
+		disp2.Register(outbox.Consumer{Name: "echo", Kinds: []string{"order.paid"}, Apply: func(tx *db.Tx, e outbox.Event) error {
+			_, err := outbox.Emit(tx, "order.echo", e.Subject+"e", map[string]string{}, clk.Now())
+			return err
+		}})
+		disp2.Register(rec.consumer("echoes", "order.echo"))
+		for _, s := range []string{"p6", "p7", "p8"} {
+			emit("order.paid", s)
+		}
+		if _, err := disp2.DispatchOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.RunDue(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i <= 8; i++ {
+			p := "p" + string(rune('0'+i))
+			for _, k := range []string{"all " + p, "paid " + p, "late " + p, "echoes " + p + "e"} {
+				if got := rec.count(k); got != 1 {
+					t.Errorf("%s delivered %d times after one pass, want 1", k, got)
+				}
+			}
+		}
+		// The echoes themselves reach "all" and "late" by the next pass.
+		pass(t, r, disp2)
+		for _, k := range []string{"all p3e", "late p8e", "all p1", "late p1"} {
+			if got := rec.count(k); got != 1 {
+				t.Errorf("%s delivered %d times, want 1", k, got)
+			}
+		}
+		// Every cursor caught up: the shared read sees the end of the
+		// outbox, and the echo written during the pass is read after it.
+		emit("order.paid", "p9")
+		if _, err := disp2.DispatchOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.RunDue(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"all p9", "paid p9", "late p9", "echoes p9e"} {
+			if got := rec.count(k); got != 1 {
+				t.Errorf("%s delivered %d times after one pass, want 1", k, got)
+			}
+		}
+	})
+}
