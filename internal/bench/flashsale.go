@@ -82,6 +82,12 @@ type FlashSaleResult struct {
 	// in-process server had recorded when the sale phase ended: whether
 	// its background work keeps up with the holds. -1 against --target.
 	Confirmations int64
+	// HealthzCPU and HoldCPU are the process's CPU time (user and system)
+	// per trivial request and per hold: with an in-process server they
+	// cover the server, its background work and the load generator, and
+	// explain the ratio (on a saturated machine the rates go as their
+	// inverses). Zero against --target or where not measured.
+	HealthzCPU, HoldCPU time.Duration
 }
 
 // Ratio is the hold rate as a share of the trivial-endpoint rate.
@@ -112,6 +118,10 @@ func (r *FlashSaleResult) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  GET /healthz/s:       %.0f (same run, same concurrency)\n", r.HealthzPerSec)
 	fmt.Fprintf(w, "  holds / healthz:      %.1f %%\n", 100*r.Ratio())
+	if r.HoldCPU > 0 && r.HealthzCPU > 0 {
+		fmt.Fprintf(w, "  CPU per request:      hold %d µs, healthz %d µs (%.1f×; server, its background work and the load generator)\n",
+			r.HoldCPU.Microseconds(), r.HealthzCPU.Microseconds(), float64(r.HoldCPU)/float64(r.HealthzCPU))
+	}
 	if r.QueuePerSec > 0 && r.HealthzPerSec > 0 {
 		fmt.Fprintf(w, "  queue status/s:       %.0f (%.1f %% of healthz)\n", r.QueuePerSec, 100*r.QueuePerSec/r.HealthzPerSec)
 	}
@@ -189,11 +199,15 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 	}
 
 	// The trivial endpoint, same server, same client, same concurrency.
+	cpu := processCPU()
 	n, elapsed := hammer(ctx, cfg.Concurrency, cfg.Compare, func(ctx context.Context, _ *rand.Rand) bool {
 		st, err := c.Do(ctx, "GET", "/healthz", nil, nil)
 		return err == nil && st == 200
 	})
 	res.HealthzPerSec = float64(n) / elapsed.Seconds()
+	if inproc != nil && n > 0 {
+		res.HealthzCPU = (processCPU() - cpu) / time.Duration(n)
+	}
 
 	// The waiting room's status check on the same server, before the sale
 	// leaves background work behind: it should cost about as little as the
@@ -256,6 +270,7 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 			return res, err
 		}
 	}
+	cpu = processCPU()
 	start := time.Now()
 	stopProgress := progress(cfg.Progress, &holds, &refused, start)
 	var buyer atomic.Int64
@@ -321,6 +336,7 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 		return true
 	})
 	stopProgress()
+	saleCPU := processCPU() - cpu
 	if cfg.Profile != nil {
 		pprof.StopCPUProfile()
 	}
@@ -343,6 +359,9 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 		res.Elapsed, res.SoldOutAfter = d, d
 	}
 	res.Holds, res.Refused, res.Limited, res.Errors = holds.Load(), refused.Load(), limited.Load(), errs.Load()
+	if n := res.Holds + res.Refused + res.Limited + res.Errors; inproc != nil && n > 0 && res.HealthzCPU > 0 {
+		res.HoldCPU = saleCPU / time.Duration(n)
+	}
 	res.HoldsPerSec = float64(res.Holds) / res.Elapsed.Seconds()
 	res.P50, res.P95, res.P99 = lat.Percentile(50), lat.Percentile(95), lat.Percentile(99)
 
