@@ -176,11 +176,13 @@ func TestRouletteSkipsEmptyGifts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The blank has a weight too, so an early play may miss: what
+			// matters is that no play wins once both gifts are gone.
+			if r.Gift != nil && wins >= 2 {
+				t.Fatalf("play %d won a gift that is out of stock", i)
+			}
 			if r.Gift != nil {
 				wins++
-			}
-			if i >= 2 && r.Gift != nil {
-				t.Fatalf("play %d won a gift that is out of stock", i)
 			}
 			if r.Status != campaign.StatusPending {
 				t.Fatalf("manual approval: status %s", r.Status)
