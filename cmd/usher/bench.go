@@ -45,35 +45,25 @@ func (c *flashSaleCmd) run(ctx context.Context, log *slog.Logger, stdout io.Writ
 		Target: c.Target, Buyers: c.Buyers, Concurrency: c.Concurrency, Seats: c.Seats, Quota: c.Quota,
 		Duration: c.Duration, Progress: stdout, Logger: log, Floor: c.Floor,
 	}
-	if c.CPUProfile != "" {
-		f, err := os.Create(c.CPUProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		cfg.Profile = f
+	// The profile files asked for, each closed when the run ends.
+	type output struct {
+		name string
+		dst  *io.Writer
 	}
+	outputs := []output{{c.CPUProfile, &cfg.Profile}, {c.Trace, &cfg.Trace}, {c.AllocsProfile, &cfg.Allocs}}
 	if c.AllocsProfile != "" {
-		for _, dst := range []*io.Writer{&cfg.Allocs, &cfg.AllocsBase} {
-			name := c.AllocsProfile
-			if dst == &cfg.AllocsBase {
-				name += ".base"
-			}
-			f, err := os.Create(name)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			*dst = f
-		}
+		outputs = append(outputs, output{c.AllocsProfile + ".base", &cfg.AllocsBase})
 	}
-	if c.Trace != "" {
-		f, err := os.Create(c.Trace)
+	for _, o := range outputs {
+		if o.name == "" {
+			continue
+		}
+		f, err := os.Create(o.name)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		cfg.Trace = f
+		*o.dst = f
 	}
 	fmt.Fprintln(stdout, "preparing the sale…")
 	res, err := bench.FlashSale(ctx, cfg)
