@@ -359,7 +359,7 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 		res.Elapsed, res.SoldOutAfter = d, d
 	}
 	res.Holds, res.Refused, res.Limited, res.Errors = holds.Load(), refused.Load(), limited.Load(), errs.Load()
-	if n := res.Holds + res.Refused + res.Limited + res.Errors; inproc != nil && n > 0 && res.HealthzCPU > 0 {
+	if n := res.Holds + res.Refused + res.Limited + res.Errors; inproc != nil && n > 0 {
 		res.HoldCPU = saleCPU / time.Duration(n)
 	}
 	res.HoldsPerSec = float64(res.Holds) / res.Elapsed.Seconds()

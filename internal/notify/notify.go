@@ -459,7 +459,9 @@ func (s *Service) recordChunk(ctx context.Context, ms []outgoing, ids []string, 
 		// inserted; a message it skipped was recorded by an earlier
 		// attempt (a retry), whose row is read on its own.
 		args := make([]any, 0, len(ms)*11)
+		channels := make(map[string]string, len(ms)) // by key, for the meter
 		for _, m := range ms {
+			channels[m.key] = m.channel
 			status := StatusSending
 			if !s.hasProvider(m.channel) {
 				status = StatusOutbox
@@ -473,16 +475,10 @@ func (s *Service) recordChunk(ctx context.Context, ms []outgoing, ids []string, 
 			return err
 		}
 		byKey := make(map[string]idStatus, len(inserted))
+		recorded := map[string]int64{} // new messages per channel, for the meter
 		for _, r := range inserted {
 			byKey[r.Key] = r
-		}
-		recorded := map[string]int64{} // new messages per channel, for the meter
-		counted := make(map[string]bool, len(inserted))
-		for _, m := range ms {
-			if _, ok := byKey[m.key]; ok && !counted[m.key] {
-				counted[m.key] = true
-				recorded[m.channel]++
-			}
+			recorded[channels[r.Key]]++
 		}
 		for i, m := range ms {
 			r, ok := byKey[m.key]

@@ -236,9 +236,12 @@ func (d *Dispatcher) Stop() {
 // consumers usually read the same events, so one read serves them all: the
 // cursors and a batch of the events after the lowest of them, read again
 // for as long as a consumer has more to read. A consumer that the shared
-// batch leaves empty-handed reads on from its own cursor; each reads what
-// was added after the shared batch's end (events an earlier consumer of the
-// pass, or anyone else, wrote meanwhile).
+// batch leaves empty-handed reads on from its own cursor. Once a consumer
+// of the round has delivered something (an Apply may write events), the
+// ones after it also read what was added after the shared batch's end, so
+// that such an event reaches them in the same pass; anything else written
+// meanwhile waits for the next pass, as it would have without the shared
+// read.
 func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 	total := 0
 	for {
@@ -246,10 +249,11 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 		if err != nil {
 			return total, fmt.Errorf("outbox: read: %w", err)
 		}
-		again := false
+		again, delivered := false, false
 		for _, c := range d.consumers {
-			n, more, err := d.dispatchShared(ctx, c, cursors[c.Name], shared, full)
+			n, more, err := d.dispatchShared(ctx, c, cursors[c.Name], shared, full, delivered)
 			total += n
+			delivered = delivered || n > 0
 			if err != nil {
 				return total, fmt.Errorf("outbox: consumer %s: %w", c.Name, err)
 			}
@@ -298,14 +302,14 @@ func (d *Dispatcher) readShared(ctx context.Context) (cursors map[string]int64, 
 }
 
 // dispatchShared delivers one batch to c from the events a shared read saw
-// after c's cursor, and from those added after them.
-func (d *Dispatcher) dispatchShared(ctx context.Context, c Consumer, cursor int64, shared []Event, full bool) (n int, more bool, err error) {
+// after c's cursor and, when readOn, from those added after them.
+func (d *Dispatcher) dispatchShared(ctx context.Context, c Consumer, cursor int64, shared []Event, full, readOn bool) (n int, more bool, err error) {
 	i, _ := slices.BinarySearchFunc(shared, cursor, func(e Event, seq int64) int { return cmp.Compare(e.Seq, seq+1) })
 	events := shared[i:]
 	if full && len(events) == 0 {
 		return d.dispatch(ctx, c) // ahead of the shared batch
 	}
-	if !full {
+	if !full && readOn {
 		// The shared read saw the end of the outbox: read what came after.
 		from := cursor
 		if len(shared) > 0 {
