@@ -16,6 +16,7 @@ package job
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -51,6 +52,10 @@ type Job struct {
 	LastError   string          `json:"last_error" db:"last_error"`
 	DedupeKey   *string         `json:"dedupe_key,omitempty" db:"dedupe_key"`
 	UpdatedAt   time.Time       `json:"updated_at" db:"updated_at"`
+
+	// Set for a job this node's runner claimed (see Done).
+	runner *Runner
+	done   bool
 }
 
 // Opts tunes one enqueued job.
@@ -161,4 +166,34 @@ func tenantArg(tx *db.Tx) string {
 func ClearPayload(tx *db.Tx, jobID string) error {
 	_, err := tx.Exec(`UPDATE jobs SET payload = '{}' WHERE tenant_id = `+tenantArg(tx)+` AND id = ?`, jobID)
 	return err
+}
+
+// ErrLost is Done's error when this node no longer holds the job: its lock
+// ran out and another node claimed it, or it was cancelled meanwhile.
+var ErrLost = errors.New("job: this node no longer holds the job")
+
+// Done marks the job done inside tx, the transaction that does the job's
+// work, so that the work and its completion commit together: a node that
+// dies after the work's commit, or whose lock ran out while another node
+// took the job over, cannot have the work done twice. It fails with ErrLost
+// when this node no longer holds the job; return its error, so that the
+// work rolls back with it. Call it last: after it, the handler must return
+// nil once tx commits.
+func (j *Job) Done(tx *db.Tx) error {
+	if j.runner == nil {
+		return errors.New("job: Done outside the runner's handler")
+	}
+	r := j.runner
+	res, err := tx.Global().Exec(`UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, last_error = '', updated_at = ?
+		WHERE id = ? AND locked_by = ? AND status = 'running'`, r.Now(), j.ID, r.cfg.NodeID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return ErrLost
+	}
+	j.done = true
+	return nil
 }

@@ -297,6 +297,7 @@ func (r *Runner) claim(ctx context.Context, n int) ([]*Job, error) {
 	jobs := make([]*Job, len(rows))
 	for i := range rows {
 		jobs[i] = rows[i].job()
+		jobs[i].runner = r
 	}
 	return jobs, nil
 }
@@ -348,6 +349,9 @@ func call(ctx context.Context, h Handler, j *Job) (err error) {
 const maxErrorLen = 2000
 
 func (r *Runner) finish(j *Job, runErr error) error {
+	if runErr == nil && j.done {
+		return nil // the handler's own transaction marked it done (Done)
+	}
 	now := r.Now()
 	return r.db.Write(context.Background(), func(tx *db.Tx) error {
 		tx = tx.Global()

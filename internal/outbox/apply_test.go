@@ -309,6 +309,60 @@ func TestApplyFailureGoesToJobLayer(t *testing.T) {
 	})
 }
 
+// TestApplyJobCommitsWithItsCompletion: an event applied by the job layer
+// is applied once even when the node running the job loses it while Apply
+// runs (its lock ran out and another node claimed the job before Apply
+// committed): that Apply rolls back with the job's completion, and the job
+// runs again.
+func TestApplyJobCommitsWithItsCompletion(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		conn, clk := openApplied(t, d)
+		r, disp := minuteRetries(conn, clk)
+		const inline, firstJobRun, later = 0, 1, 2
+		var phase atomic.Int32
+		disp.Register(outbox.Consumer{Name: "counter", Apply: func(tx *db.Tx, e outbox.Event) error {
+			if _, err := tx.Exec(`INSERT INTO applied (tenant_id, consumer, subject) VALUES (@tenant, 'counter', ?)`, e.Subject); err != nil {
+				return err
+			}
+			switch phase.Load() {
+			case inline:
+				return errors.New("not now") // to the job layer
+			case firstJobRun:
+				phase.Store(later)
+				// Another node claims the job, as it would once the lock ran out.
+				_, err := tx.Global().Exec(`UPDATE jobs SET locked_by = 'another-node' WHERE kind = 'outbox:counter'`)
+				return err
+			}
+			return nil
+		}})
+		emitEvent(t, conn, "ten_a", "order.paid", "o1", clk.Now())
+		if _, err := disp.DispatchOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if n := jobCount(t, conn, "outbox:counter", job.StatusPending); n != 1 {
+			t.Fatalf("%d pending jobs, want 1", n)
+		}
+
+		phase.Store(firstJobRun)
+		if _, err := r.RunDue(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		wantCounts(t, appliedCounts(t, conn), map[string]int{"counter o1": 0})
+		if n := jobCount(t, conn, "outbox:counter", job.StatusPending); n != 1 {
+			t.Fatalf("after the lost run: %d pending jobs, want 1 (a retry)", n)
+		}
+
+		clk.Add(6 * time.Minute) // past the retry and any lock
+		if _, err := r.RunDue(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		wantCounts(t, appliedCounts(t, conn), map[string]int{"counter o1": 1})
+		if n := jobCount(t, conn, "outbox:counter", job.StatusDone); n != 1 {
+			t.Fatalf("%d done jobs, want 1", n)
+		}
+	})
+}
+
 // TestManyApplyFailuresSendTheBatchToJobs: past a few failures in one batch
 // the whole batch goes to the job layer, which delivers every event once.
 func TestManyApplyFailuresSendTheBatchToJobs(t *testing.T) {

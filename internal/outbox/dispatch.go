@@ -34,7 +34,8 @@ type Consumer struct {
 	// Handle processes one event in a job of its own; ctx is scoped to the
 	// event's tenant. When Apply is set too, Handle must do what Apply does,
 	// in a transaction of its own; when only Apply is set, the job runs Apply
-	// in a db.Write.
+	// in a db.Write that also marks the job done (job.Job.Done), so Apply
+	// commits once per event even through the job layer.
 	Handle func(ctx context.Context, e Event) error
 	// Apply processes one event inside tx, the dispatcher's write
 	// transaction, scoped to the event's tenant (unscoped for platform
@@ -186,18 +187,24 @@ func (d *Dispatcher) Register(c Consumer) {
 		panic(fmt.Sprintf("outbox: bad consumer name %q", c.Name))
 	}
 	d.consumers = append(d.consumers, c)
-	handle := c.Handle
-	if handle == nil {
-		handle = func(ctx context.Context, e Event) error {
-			return d.db.Write(ctx, func(tx *db.Tx) error { return apply(c.Apply, tx, e) })
-		}
-	}
 	d.runner.Handle(jobKind(c.Name), func(ctx context.Context, j *job.Job) error {
 		var e Event
 		if err := json.Unmarshal(j.Payload, &e); err != nil {
 			return job.Permanent(fmt.Errorf("outbox: decode event: %w", err))
 		}
-		return handle(ctx, e)
+		if c.Handle != nil {
+			return c.Handle(ctx, e)
+		}
+		// Apply and the job's completion commit together, so that an Apply
+		// that counts (the meter, rankings) counts once even if this node
+		// dies before the runner records the outcome, or loses the job to
+		// another node while Apply runs.
+		return d.db.Write(ctx, func(tx *db.Tx) error {
+			if err := apply(c.Apply, tx, e); err != nil {
+				return err
+			}
+			return j.Done(tx)
+		})
 	})
 }
 
