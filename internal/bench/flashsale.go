@@ -75,6 +75,12 @@ type FlashSaleResult struct {
 	SoldOutAfter  time.Duration // zero when not sold out within Duration
 	Oversold      int64
 	HealthzPerSec float64
+	// SoldOutPerSec is the rate of answers once the stock is gone (buyers
+	// still trying, every one refused with 409), measured after a sale that
+	// sold out; zero otherwise. LateHolds counts holds answered 201 then,
+	// which must be 0 (they count as oversold too).
+	SoldOutPerSec float64
+	LateHolds     int64
 	// QueuePerSec is the rate of waiting-room status checks
 	// (GET /v1/public/queue/{token}), measured before the sale.
 	QueuePerSec float64
@@ -118,6 +124,10 @@ func (r *FlashSaleResult) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  GET /healthz/s:       %.0f (same run, same concurrency)\n", r.HealthzPerSec)
 	fmt.Fprintf(w, "  holds / healthz:      %.1f %%\n", 100*r.Ratio())
+	if r.SoldOutPerSec > 0 && r.HealthzPerSec > 0 {
+		fmt.Fprintf(w, "  after selling out:    %.0f refusals/s (%.1f %% of healthz), %d more holds (must be 0)\n",
+			r.SoldOutPerSec, 100*r.SoldOutPerSec/r.HealthzPerSec, r.LateHolds)
+	}
 	if r.HoldCPU > 0 && r.HealthzCPU > 0 {
 		fmt.Fprintf(w, "  CPU per request:      hold %d µs, healthz %d µs (%.1f×; server, its background work and the load generator)\n",
 			r.HoldCPU.Microseconds(), r.HealthzCPU.Microseconds(), float64(r.HoldCPU)/float64(r.HealthzCPU))
@@ -274,19 +284,26 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 	start := time.Now()
 	stopProgress := progress(cfg.Progress, &holds, &refused, start)
 	var buyer atomic.Int64
+	// holdBody is a buyer's request, encoded by hand (ids are plain ASCII):
+	// the load generator shares the CPUs with the server, so it should cost
+	// as little as it can.
+	holdBody := func(b int64, rng *rand.Rand) []byte {
+		body := fmt.Appendf(make([]byte, 0, 192), `{"buyer":{"name":"Buyer %d","email":"buyer%d@bench.example"},`, b, b)
+		if sale.mode == "seats" {
+			return fmt.Appendf(body, `"seat_ids":[%q]}`, pick(rng))
+		}
+		return fmt.Appendf(body, `"items":[{"ticket_type_id":%q,"quantity":1}]}`, sale.typeID)
+	}
+	path := "/v1/events/" + sale.eventID + "/orders"
+	if cfg.Floor {
+		path = floorPath
+	}
 	_, elapsed = hammer(ctx, cfg.Concurrency, cfg.Duration, func(ctx context.Context, rng *rand.Rand) bool {
 		if soldOut.Load() {
 			return false
 		}
 		b := buyer.Add(1) % int64(cfg.Buyers)
-		// Encoded by hand (ids are plain ASCII): the load generator shares
-		// the CPUs with the server, so it should cost as little as it can.
-		body := fmt.Appendf(make([]byte, 0, 192), `{"buyer":{"name":"Buyer %d","email":"buyer%d@bench.example"},`, b, b)
-		if sale.mode == "seats" {
-			body = fmt.Appendf(body, `"seat_ids":[%q]}`, pick(rng))
-		} else {
-			body = fmt.Appendf(body, `"items":[{"ticket_type_id":%q,"quantity":1}]}`, sale.typeID)
-		}
+		body := holdBody(b, rng)
 		var out struct {
 			ID      string   `json:"id"`
 			SeatIDs []string `json:"seat_ids"`
@@ -296,10 +313,6 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 		var dst any
 		if sale.mode == "seats" {
 			dst = &out
-		}
-		path := "/v1/events/" + sale.eventID + "/orders"
-		if cfg.Floor {
-			path = floorPath
 		}
 		t0 := time.Now()
 		st, err := buyers[b%int64(len(buyers))].Do(ctx, "POST", path, body, dst)
@@ -358,6 +371,23 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 	if d := time.Duration(soldAt.Load()); d > 0 {
 		res.Elapsed, res.SoldOutAfter = d, d
 	}
+
+	// Once sold out, buyers keep trying (in a real sale, far more of them
+	// than there were tickets): each should get its 409 cheaply, and none a
+	// ticket.
+	if res.SoldOutAfter > 0 {
+		var late atomic.Int64
+		n, elapsed := hammer(ctx, cfg.Concurrency, cfg.Compare, func(ctx context.Context, rng *rand.Rand) bool {
+			b := buyer.Add(1) % int64(cfg.Buyers)
+			st, err := buyers[b%int64(len(buyers))].Do(ctx, "POST", path, holdBody(b, rng), nil)
+			if err == nil && st == 201 {
+				late.Add(1)
+			}
+			return err == nil && st == 409
+		})
+		res.SoldOutPerSec = float64(n) / elapsed.Seconds()
+		res.LateHolds = late.Load()
+	}
 	res.Holds, res.Refused, res.Limited, res.Errors = holds.Load(), refused.Load(), limited.Load(), errs.Load()
 	if n := res.Holds + res.Refused + res.Limited + res.Errors; inproc != nil && n > 0 {
 		res.HoldCPU = saleCPU / time.Duration(n)
@@ -367,7 +397,7 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 
 	// Oversold: more holds answered than stock, a seat answered twice, or
 	// the server's own count above the quota.
-	res.Oversold = max(0, res.Holds-int64(sale.stock))
+	res.Oversold = max(0, res.Holds+res.LateHolds-int64(sale.stock))
 	for _, n := range taken {
 		res.Oversold += int64(n - 1)
 	}

@@ -47,9 +47,9 @@ func TestFlashSaleInProcess(t *testing.T) {
 		quota = 1000000
 	}
 	for _, cfg := range []FlashSaleConfig{
-		{Quota: quota, Concurrency: 64, Duration: d},
-		{Seats: 200, Concurrency: 64, Duration: d},
-		{Quota: quota, Concurrency: 64, Duration: d, Floor: true},
+		{Quota: quota, Concurrency: 64, Duration: d, Compare: time.Second},
+		{Seats: 200, Concurrency: 64, Duration: d, Compare: time.Second},
+		{Quota: quota, Concurrency: 64, Duration: d, Compare: time.Second, Floor: true},
 	} {
 		res, err := FlashSale(context.Background(), cfg)
 		if err != nil {
@@ -60,6 +60,10 @@ func TestFlashSaleInProcess(t *testing.T) {
 		}
 		if os.Getenv("USHER_BENCH_DURATION") == "" && res.Holds != int64(res.Stock) {
 			t.Fatalf("%s: %d holds for a stock of %d", res.Mode, res.Holds, res.Stock)
+		}
+		// Sold out: the buyers who kept trying were all refused.
+		if res.SoldOutAfter > 0 && (res.SoldOutPerSec == 0 || res.LateHolds != 0) {
+			t.Fatalf("%s after selling out: %.0f refusals/s, %d holds", res.Mode, res.SoldOutPerSec, res.LateHolds)
 		}
 		t.Logf("%s: %d holds, %.0f/s, healthz %.0f/s, p99 %s", res.Mode, res.Holds, res.HoldsPerSec, res.HealthzPerSec, res.P99)
 		if os.Getenv("USHER_BENCH_DURATION") != "" {

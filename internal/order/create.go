@@ -230,18 +230,38 @@ func (s *Service) create(tx *db.Tx, snap *event.Snapshot, eventID string, in Cre
 
 // hold writes a planned order and takes its quotas: the order is held.
 func (s *Service) hold(tx *db.Tx, d *draft) (*Order, error) {
+	// On SQLite the quota first: the single writer locks nothing, and a
+	// sold-out order is refused before its rows are written and rolled
+	// back, which is most of the orders once a flash sale has sold out. On
+	// PostgreSQL the quota last: its conditional write locks the ticket
+	// type's row until commit, so the lock is held for the commit alone,
+	// not for the inserts.
+	if tx.Dialect() == db.SQLite {
+		if err := s.takeQuotas(tx, d); err != nil {
+			return nil, err
+		}
+		if err := insert(tx, []*draft{d}); err != nil {
+			return nil, err
+		}
+		return d.out, nil
+	}
 	if err := insert(tx, []*draft{d}); err != nil {
 		return nil, err
 	}
-	// The quota last: on PostgreSQL the conditional write locks the ticket
-	// type's row until commit, so the lock is held for the commit alone,
-	// not for the inserts above.
-	for _, tid := range d.typeOrder() {
-		if err := s.takeQuota(tx, d.sale.Event.ID, d.sale.TicketTypes[tid], d.qty[tid], d.now); err != nil {
-			return nil, err
-		}
+	if err := s.takeQuotas(tx, d); err != nil {
+		return nil, err
 	}
 	return d.out, nil
+}
+
+// takeQuotas takes the tickets of every ticket type the order holds.
+func (s *Service) takeQuotas(tx *db.Tx, d *draft) error {
+	for _, tid := range d.typeOrder() {
+		if err := s.takeQuota(tx, d.sale.Event.ID, d.sale.TicketTypes[tid], d.qty[tid], d.now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // prePlan plans and prepares a quantity hold from this node's snapshot of
