@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/usher-events/usher/internal/fault"
 	"github.com/usher-events/usher/internal/id"
@@ -172,6 +173,33 @@ func capturePattern(next http.Handler) http.Handler {
 
 // limitBody caps request bodies; huma and the idempotency layer turn the
 // overflow into a 413 problem.
+// storableURL refuses a path or query that no database could store or
+// match: the NUL character (PostgreSQL text cannot hold it) and bytes that
+// are not UTF-8. No resource has such a path, so it is a 404; such a query
+// value is a 400. Text in bodies is checked where it reaches the database
+// (db.ErrNUL).
+func storableURL(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !storable(r.URL.Path) {
+			writeProblem(w, requestID(r.Context()), newProblem(fault.NotFound, "no such resource: the path holds a NUL character or bytes that are not UTF-8", nil, nil))
+			return
+		}
+		if r.URL.RawQuery != "" {
+			for _, vs := range r.URL.Query() {
+				for _, v := range vs {
+					if !storable(v) {
+						writeProblem(w, requestID(r.Context()), newProblem(fault.Invalid, "a query parameter holds a NUL character or bytes that are not UTF-8", nil, nil))
+						return
+					}
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func storable(s string) bool { return strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) }
+
 func limitBody(max int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > max {

@@ -139,6 +139,7 @@ func New(cfg Config, d Deps) *Server {
 		h = authenticate(d.Auth, h)
 	}
 	h = limitBody(cfg.MaxBodyBytes, h)
+	h = storableURL(h)
 	h = observe(d.Logger, d.Metrics, cfg.TrustProxy, h)
 	return &Server{mux: mux, api: hapi, handler: h}
 }

@@ -95,6 +95,57 @@ func TestUniqueViolationIsConflict(t *testing.T) {
 	})
 }
 
+// TestTextMustBeStorable: text with a NUL character is refused before the
+// statement runs, as a client's error, on both databases (PostgreSQL cannot
+// store it; SQLite refuses it too, so both keep the same data), and so is
+// text that is not UTF-8 on PostgreSQL; byte slices may hold anything.
+func TestTextMustBeStorable(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		conn := dbtest.Open(t, d)
+		ctx := context.Background()
+		if err := conn.Write(ctx, func(tx *db.Tx) error {
+			_, err := tx.Exec(`CREATE TABLE texts (s TEXT NOT NULL, b BYTEA)`)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		insert := func(s any, b []byte) error {
+			return conn.Write(ctx, func(tx *db.Tx) error {
+				_, err := tx.Exec(`INSERT INTO texts (s, b) VALUES (?, ?)`, s, b)
+				return err
+			})
+		}
+		nul := "a\x00b"
+		for _, v := range []any{nul, &nul} {
+			if err := insert(v, nil); !errors.Is(err, db.ErrNUL) || !fault.Is(err, fault.Invalid) {
+				t.Errorf("text with NUL (%T): err = %v, want db.ErrNUL", v, err)
+			}
+		}
+		err := conn.Read(ctx, func(tx *db.Tx) error {
+			var n int
+			return tx.Get(&n, `SELECT COUNT(*) FROM texts WHERE s = ?`, nul)
+		})
+		if !errors.Is(err, db.ErrNUL) {
+			t.Errorf("a read naming text with NUL: err = %v, want db.ErrNUL", err)
+		}
+		if d == db.Postgres {
+			if err := insert("\xff\xfe", nil); !fault.Is(err, fault.Invalid) {
+				t.Errorf("text that is not UTF-8: err = %v, want invalid_request", err)
+			}
+		}
+		if err := insert("fine", []byte{0, 1, 0}); err != nil {
+			t.Fatalf("bytes with NUL: %v", err)
+		}
+		var n int
+		if err := conn.Read(ctx, func(tx *db.Tx) error { return tx.Get(&n, `SELECT COUNT(*) FROM texts`) }); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Fatalf("%d rows, want 1 (only the good one)", n)
+		}
+	})
+}
+
 // TestConcurrentWritesIsolated checks group commit: many concurrent writers,
 // some failing, each sees exactly its own outcome and failed writes leave
 // nothing behind.

@@ -12,7 +12,8 @@ import (
 )
 
 // interpret translates driver errors where they enter: no rows becomes
-// fault.NotFound and a unique violation fault.Conflict. Everything else passes
+// fault.NotFound, a unique violation fault.Conflict and text PostgreSQL
+// cannot store (not UTF-8) fault.Invalid. Everything else passes
 // through unchanged (and renders as an internal error).
 func interpret(err error) error {
 	if err == nil {
@@ -22,8 +23,13 @@ func interpret(err error) error {
 		return fault.Wrap(err, fault.NotFound, "not found")
 	}
 	var pg *pgconn.PgError
-	if errors.As(err, &pg) && pg.Code == "23505" {
-		return &fault.Error{Code: fault.Conflict, Message: "already exists", Err: &UniqueError{Constraint: pg.ConstraintName, err: err}}
+	if errors.As(err, &pg) {
+		switch pg.Code {
+		case "23505":
+			return &fault.Error{Code: fault.Conflict, Message: "already exists", Err: &UniqueError{Constraint: pg.ConstraintName, err: err}}
+		case "22021": // character_not_in_repertoire: bytes that are not UTF-8
+			return fault.Wrap(err, fault.Invalid, "text must be UTF-8")
+		}
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {

@@ -138,6 +138,9 @@ func (tx *Tx) bind(query string, args []any) (string, []any, error) {
 		v, _ = boundCache.LoadOrStore(key, b)
 	}
 	b := v.(*bound)
+	if err := storableArgs(args); err != nil {
+		return "", nil, err
+	}
 	switch {
 	case tx.tenant != "" && b.tenants == 0:
 		return "", nil, fmt.Errorf("%w: tenant-scoped query without @tenant: %s", ErrUnscoped, firstLine(query))
@@ -158,6 +161,30 @@ func (tx *Tx) bind(query string, args []any) (string, []any, error) {
 		}
 	}
 	return b.sql, out, nil
+}
+
+// ErrNUL refuses text with the NUL character, which PostgreSQL cannot store
+// in text; it is refused on SQLite too, so that both databases keep the same
+// data. It is a client's error (400 invalid_request), and the statement that
+// met it never runs.
+var ErrNUL = fault.New(fault.Invalid, "text may not contain the NUL character (U+0000)")
+
+// storableArgs checks the text arguments of a statement (byte slices are
+// binary and may hold anything).
+func storableArgs(args []any) error {
+	for _, a := range args {
+		switch v := a.(type) {
+		case string:
+			if strings.IndexByte(v, 0) >= 0 {
+				return ErrNUL
+			}
+		case *string:
+			if v != nil && strings.IndexByte(*v, 0) >= 0 {
+				return ErrNUL
+			}
+		}
+	}
+	return nil
 }
 
 // compile replaces @tenant with a placeholder, remembers where the tenant
