@@ -215,7 +215,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	// Messages and jobs: built here, started by Serve.
 	a.jobs = job.NewRunner(conn, job.Config{Now: a.now, Logger: log})
 	a.dispatch = outbox.NewDispatcher(conn, a.jobs, outbox.DispatcherConfig{Now: a.now, Logger: log})
-	notifyCfg := notify.Config{Tickets: a.tickets, BaseURL: cfg.publicURL(), Now: a.now, Logger: log, Managers: a.tenants}
+	notifyCfg := notify.Config{Tickets: a.tickets, BaseURL: cfg.publicURL(), Now: a.now, Logger: log, Managers: managers{a.tenants}}
 	if cfg.SMTPURL != "" {
 		mailer, err := notify.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
 		if err != nil {
@@ -383,4 +383,16 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		err = nil
 	}
 	return errors.Join(err, a.Close(sctx))
+}
+
+// managers gives notify the tenant domain's owners and admins.
+type managers struct{ tenants *tenant.Service }
+
+func (m managers) Managers(ctx context.Context) ([]notify.Recipient, error) {
+	ms, err := m.tenants.Managers(ctx)
+	out := make([]notify.Recipient, len(ms))
+	for i, x := range ms {
+		out[i] = notify.Recipient{Email: x.Email, Lang: x.Locale}
+	}
+	return out, err
 }

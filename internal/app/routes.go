@@ -37,6 +37,7 @@ func (a *App) routes() {
 	api.Register(h, api.Public, answering(200, op("POST", "/v1/auth/refresh", "refresh-token", "Exchange a refresh token for a new pair", "Platform")), t.HandleRefresh)
 	api.Register(h, api.Public, op("POST", "/v1/public/invites/accept", "accept-invite", "Join an organization with an invitation", "Platform"), t.HandleAcceptInvite)
 	api.Register(h, api.Anyone, op("GET", "/v1/me", "get-me", "Who am I", "Platform"), t.HandleMe)
+	api.Register(h, api.Anyone, op("PATCH", "/v1/me", "update-me", "Change your own name or language", "Platform"), t.HandleUpdateMe)
 	api.Register(h, api.Admin, op("POST", "/v1/api-keys", "create-api-key", "Create an API key", "Platform"), t.HandleCreateAPIKey)
 	api.Register(h, api.Admin, op("GET", "/v1/api-keys", "list-api-keys", "List API keys", "Platform"), t.HandleListAPIKeys)
 	api.Register(h, api.Admin, op("DELETE", "/v1/api-keys/{id}", "revoke-api-key", "Revoke an API key", "Platform"), t.HandleRevokeAPIKey)

@@ -44,6 +44,16 @@ func TestUsageThroughTheServer(t *testing.T) {
 		defer recv.Close()
 		b.app.StartBackground()
 		own := b.signup("Usage Org", "owner@usage.example")
+		// The owner reads English; an admin who joins keeps Korean.
+		me := b.do("PATCH", "/v1/me", own.Access, map[string]any{"locale": "en"})
+		b.want(me, 200, "")
+		if me.str("locale") != "en" {
+			t.Fatalf("PATCH /v1/me: %s", me.Raw)
+		}
+		b.want(b.do("PATCH", "/v1/me", own.Access, map[string]any{"locale": "fr"}), 422, "validation_failed")
+		inv := b.do("POST", "/v1/users/invites", own.Access, map[string]any{"email": "admin@usage.example", "role": "admin"})
+		b.want(inv, 201, "")
+		b.want(b.do("POST", "/v1/public/invites/accept", "", map[string]any{"token": inv.str("token"), "password": "admin member pw"}), 201, "")
 		b.want(b.do("POST", "/v1/webhooks", own.Access, map[string]any{"url": recv.URL, "events": []string{"usage.*"}}), 201, "")
 
 		eid, general, _, tickets := b.gateEvent(own.Access, "사용량 공연", 3)
@@ -106,12 +116,15 @@ func TestUsageThroughTheServer(t *testing.T) {
 			t.Errorf("statement on professional: %s", u.Raw)
 		}
 		waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(alerts) == 1 })
-		// The owner (the only owner or admin) gets it by email too.
+		// The owner and the admin get it by email too, each in their language.
 		waitFor(t, func() bool {
-			return count(t, b, `SELECT COUNT(*) FROM messages WHERE kind = 'budget_alert' AND to_addr = 'owner@usage.example'`) == 1
+			return count(t, b, `SELECT COUNT(*) FROM messages WHERE kind = 'budget_alert'`) == 2
 		})
-		if body := texts(t, b, `SELECT body FROM messages WHERE kind = 'budget_alert'`); !strings.Contains(body[0], "80%") || !strings.Contains(body[0], "/app/settings/usage?period=") {
-			t.Errorf("budget alert email: %q", body)
+		for addr, want := range map[string]string{"owner@usage.example": "of your monthly budget", "admin@usage.example": "월 예산"} {
+			body := texts(t, b, `SELECT body FROM messages WHERE kind = 'budget_alert' AND to_addr = '`+addr+`'`)
+			if len(body) != 1 || !strings.Contains(body[0], "80%") || !strings.Contains(body[0], "/app/settings/usage?period=") || !strings.Contains(body[0], want) {
+				t.Errorf("budget alert email to %s: %q, want it to say %q", addr, body, want)
+			}
 		}
 		var hook struct {
 			Type string         `json:"type"`

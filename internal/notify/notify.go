@@ -47,10 +47,15 @@ type Config struct {
 	Managers Managers
 }
 
-// Managers reads the email addresses of the owners and admins of ctx's
-// tenant.
+// Managers reads the owners and admins of ctx's tenant.
 type Managers interface {
-	Managers(ctx context.Context) ([]string, error)
+	Managers(ctx context.Context) ([]Recipient, error)
+}
+
+// Recipient is a person an organization's own message goes to, and the
+// language ("ko" or "en") they read it in.
+type Recipient struct {
+	Email, Lang string
 }
 
 // Service holds the rules of messages.
@@ -354,26 +359,35 @@ func (s *Service) renderJob(ctx context.Context, p sendJob, memo templateMemo) (
 }
 
 // sendBudgetAlert sends a budget alert to each of the organization's owners
-// and admins, in Korean (the organization's own template, when it has one),
-// as one message per recipient under the job's key.
+// and admins, in their language (the organization's own template, when it
+// has one), as one message per recipient under the job's key.
 func (s *Service) sendBudgetAlert(ctx context.Context, p sendJob, key string) error {
 	to, err := s.cfg.Managers.Managers(ctx)
 	if err != nil {
 		return err
 	}
-	t, err := s.template(ctx, KindBudgetAlert, "ko", templateMemo{})
-	if err != nil {
-		return err
-	}
-	subject, body, err := render(t.Subject, t.Body, budgetData(p.Budget, s.cfg.BaseURL))
-	if err != nil {
-		return job.Permanent(err)
-	}
+	type rendered struct{ subject, body string }
+	byLang := map[string]rendered{}
 	ms := make([]outgoing, 0, len(to))
 	ps := make([]sendJob, 0, len(to))
-	for _, addr := range to {
-		ms = append(ms, outgoing{kind: KindBudgetAlert, key: key + ":" + addr, lang: "ko", channel: "email", to: addr,
-			subject: subject, body: body, subjectID: budgetSubject(p.Budget)})
+	for _, r := range to {
+		lang := r.Lang
+		if lang != "en" {
+			lang = "ko"
+		}
+		m, ok := byLang[lang]
+		if !ok {
+			t, err := s.template(ctx, KindBudgetAlert, lang, templateMemo{})
+			if err != nil {
+				return err
+			}
+			if m.subject, m.body, err = render(t.Subject, t.Body, budgetData(p.Budget, s.cfg.BaseURL)); err != nil {
+				return job.Permanent(err)
+			}
+			byLang[lang] = m
+		}
+		ms = append(ms, outgoing{kind: KindBudgetAlert, key: key + ":" + r.Email, lang: lang, channel: "email", to: r.Email,
+			subject: m.subject, body: m.body, subjectID: budgetSubject(p.Budget)})
 		ps = append(ps, p)
 	}
 	return s.send(ctx, ms, ps)

@@ -72,6 +72,18 @@ type MeResponse struct {
 	}
 }
 
+// UpdateMeRequest is the body of PATCH /v1/me.
+type UpdateMeRequest struct{ Body ProfileInput }
+
+// HandleUpdateMe changes the signed-in person's own name or language.
+func (s *Service) HandleUpdateMe(ctx context.Context, in *UpdateMeRequest) (*UserResponse, error) {
+	u, err := s.UpdateProfile(ctx, in.Body)
+	if err != nil {
+		return nil, err
+	}
+	return &UserResponse{Body: u}, nil
+}
+
 // HandleMe tells the caller who they are.
 func (s *Service) HandleMe(ctx context.Context, _ *struct{}) (*MeResponse, error) {
 	p, _ := api.PrincipalFrom(ctx)

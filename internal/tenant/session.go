@@ -40,7 +40,7 @@ func (s *Service) Session(ctx context.Context, token string) (*Session, error) {
 		CSRF string `db:"csrf_token"`
 	}
 	err := s.db.Read(ctx, func(tx *db.Tx) error {
-		return tx.Global().Get(&row, `SELECT u.id, u.tenant_id, u.email, u.name, u.role, u.created_at, s.csrf_token
+		return tx.Global().Get(&row, `SELECT u.id, u.tenant_id, u.email, u.name, u.role, u.locale, u.created_at, s.csrf_token
 			FROM sessions s JOIN users u ON u.id = s.user_id
 			WHERE s.token_hash = ? AND s.expires_at > ? AND u.removed_at IS NULL`, hashHex(token), s.now())
 	})

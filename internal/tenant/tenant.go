@@ -55,7 +55,19 @@ type User struct {
 	Email     string    `json:"email" db:"email"`
 	Name      string    `json:"name" db:"name"`
 	Role      api.Role  `json:"role" db:"role" enum:"owner,admin,staff,gate,viewer"`
+	Locale    string    `json:"locale" db:"locale" enum:"ko,en" doc:"The language of Usher's messages to this person (budget alerts)."`
 	CreatedAt time.Time `json:"created_at" db:"created_at"`
+}
+
+// userColumns are the columns of User.
+const userColumns = `id, tenant_id, email, name, role, locale, created_at`
+
+// locale is the language a new user gets: the one asked for, else Korean.
+func locale(asked string) string {
+	if asked == "en" {
+		return "en"
+	}
+	return "ko"
 }
 
 // LoginRecorder writes login attempts to the audit log.
@@ -116,6 +128,7 @@ type SignupInput struct {
 	Email        string `json:"email" minLength:"3" maxLength:"254" doc:"The owner's email; it signs in with it."`
 	Password     string `json:"password" minLength:"1" maxLength:"256" doc:"At least 8 characters, not a common password."`
 	Name         string `json:"name,omitempty" maxLength:"200" doc:"The owner's name."`
+	Locale       string `json:"locale,omitempty" enum:"ko,en" doc:"The language of Usher's messages to the owner (default ko)."`
 }
 
 // Signup is the result of creating a tenant with its owner.
@@ -153,7 +166,7 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (*Signup, error) {
 	}
 	now := s.now()
 	t := Tenant{ID: id.New(id.Tenant), Name: org, Tier: TierBasic, CreatedAt: now}
-	u := User{ID: id.New(id.User), TenantID: t.ID, Email: email, Name: strings.TrimSpace(in.Name), Role: api.RoleOwner, CreatedAt: now}
+	u := User{ID: id.New(id.User), TenantID: t.ID, Email: email, Name: strings.TrimSpace(in.Name), Role: api.RoleOwner, Locale: locale(in.Locale), CreatedAt: now}
 	hash := hashPassword(in.Password)
 	var tokens Tokens
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
@@ -174,8 +187,8 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (*Signup, error) {
 }
 
 func insertUser(tx *db.Tx, u User, hash string) error {
-	_, err := tx.Exec(`INSERT INTO users (tenant_id, id, email, name, password_hash, role, created_at) VALUES (@tenant, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.Email, u.Name, hash, u.Role, u.CreatedAt)
+	_, err := tx.Exec(`INSERT INTO users (tenant_id, id, email, name, password_hash, role, locale, created_at) VALUES (@tenant, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Email, u.Name, hash, u.Role, locale(u.Locale), u.CreatedAt)
 	if fault.Is(err, fault.Conflict) {
 		return fault.New(fault.EmailTaken, "an account with this email already exists")
 	}
@@ -209,7 +222,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (*User, err
 	}
 	var row userRow
 	err := s.db.Read(ctx, func(tx *db.Tx) error {
-		return tx.Global().Get(&row, `SELECT id, tenant_id, email, name, role, created_at, password_hash FROM users WHERE email = ? AND removed_at IS NULL`, email)
+		return tx.Global().Get(&row, `SELECT `+userColumns+`, password_hash FROM users WHERE email = ? AND removed_at IS NULL`, email)
 	})
 	found := err == nil
 	if err != nil && !fault.Is(err, fault.NotFound) {

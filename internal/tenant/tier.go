@@ -40,12 +40,18 @@ func (s *Service) List(ctx context.Context) ([]Tenant, error) {
 	return out, err
 }
 
-// Managers returns the email addresses of the owners and admins of ctx's
-// tenant: who gets the organization's own messages (budget alerts).
-func (s *Service) Managers(ctx context.Context) ([]string, error) {
-	var out []string
+// Manager is an owner or admin of an organization, as its messages need them.
+type Manager struct {
+	Email  string `db:"email"`
+	Locale string `db:"locale"`
+}
+
+// Managers returns the owners and admins of ctx's tenant: who gets the
+// organization's own messages (budget alerts), each in their language.
+func (s *Service) Managers(ctx context.Context) ([]Manager, error) {
+	var out []Manager
 	err := s.db.Read(ctx, func(tx *db.Tx) error {
-		return tx.Select(&out, `SELECT email FROM users WHERE tenant_id = @tenant AND role IN ('owner', 'admin') AND removed_at IS NULL ORDER BY created_at, id`)
+		return tx.Select(&out, `SELECT email, locale FROM users WHERE tenant_id = @tenant AND role IN ('owner', 'admin') AND removed_at IS NULL ORDER BY created_at, id`)
 	})
 	return out, err
 }

@@ -161,7 +161,7 @@ func (s *Service) Refresh(ctx context.Context, token string) (*Tokens, error) {
 			return err
 		}
 		var u User
-		err = tx.Get(&u, `SELECT id, tenant_id, email, name, role, created_at FROM users WHERE id = ? AND tenant_id = @tenant AND removed_at IS NULL`, rt.UserID)
+		err = tx.Get(&u, `SELECT `+userColumns+` FROM users WHERE id = ? AND tenant_id = @tenant AND removed_at IS NULL`, rt.UserID)
 		if fault.Is(err, fault.NotFound) {
 			return errRefreshInvalid
 		}

@@ -41,7 +41,7 @@ func (s *Service) Me(ctx context.Context) (*User, error) {
 func (s *Service) User(ctx context.Context, userID string) (*User, error) {
 	var u User
 	err := s.db.Read(ctx, func(tx *db.Tx) error {
-		return tx.Get(&u, `SELECT id, tenant_id, email, name, role, created_at FROM users WHERE id = ? AND tenant_id = @tenant AND removed_at IS NULL`, userID)
+		return tx.Get(&u, `SELECT `+userColumns+` FROM users WHERE id = ? AND tenant_id = @tenant AND removed_at IS NULL`, userID)
 	})
 	if fault.Is(err, fault.NotFound) {
 		return nil, fault.New(fault.NotFound, "no user %q", userID)
@@ -54,7 +54,7 @@ func (s *Service) User(ctx context.Context, userID string) (*User, error) {
 
 // ListUsers lists the tenant's users, newest first.
 func (s *Service) ListUsers(ctx context.Context, page api.PageParams) (*api.List[User], error) {
-	q, args, err := page.Keyset(`SELECT id, tenant_id, email, name, role, created_at FROM users WHERE tenant_id = @tenant AND removed_at IS NULL`, "id")
+	q, args, err := page.Keyset(`SELECT `+userColumns+` FROM users WHERE tenant_id = @tenant AND removed_at IS NULL`, "id")
 	if err != nil {
 		return nil, err
 	}
@@ -107,6 +107,7 @@ type AcceptInviteInput struct {
 	Token    string `json:"token" minLength:"1" maxLength:"200"`
 	Name     string `json:"name,omitempty" maxLength:"200"`
 	Password string `json:"password" minLength:"1" maxLength:"256"`
+	Locale   string `json:"locale,omitempty" enum:"ko,en" doc:"The language of Usher's messages to this person (default ko)."`
 }
 
 // InviteInfo is what the invite page shows before accepting.
@@ -157,7 +158,7 @@ func (s *Service) AcceptInvite(ctx context.Context, in AcceptInviteInput) (*User
 		if err := stx.ExecOne(`UPDATE invites SET accepted_at = ? WHERE id = ? AND tenant_id = @tenant AND accepted_at IS NULL`, now, inv.ID); err != nil {
 			return err
 		}
-		u = User{ID: id.New(id.User), TenantID: inv.TenantID, Email: inv.Email, Name: strings.TrimSpace(in.Name), Role: inv.Role, CreatedAt: now}
+		u = User{ID: id.New(id.User), TenantID: inv.TenantID, Email: inv.Email, Name: strings.TrimSpace(in.Name), Role: inv.Role, Locale: locale(in.Locale), CreatedAt: now}
 		if err := insertUser(stx, u, hashPassword(in.Password)); err != nil {
 			return err
 		}
@@ -179,7 +180,7 @@ func (s *Service) ChangeRole(ctx context.Context, userID string, role api.Role) 
 	}
 	var u User
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
-		err := tx.Get(&u, `SELECT id, tenant_id, email, name, role, created_at FROM users WHERE id = ? AND tenant_id = @tenant AND removed_at IS NULL`, userID)
+		err := tx.Get(&u, `SELECT `+userColumns+` FROM users WHERE id = ? AND tenant_id = @tenant AND removed_at IS NULL`, userID)
 		if fault.Is(err, fault.NotFound) {
 			return fault.New(fault.NotFound, "no user %q", userID)
 		}
@@ -250,4 +251,42 @@ func ensureAnotherOwner(tx *db.Tx, except string) error {
 		return fault.New(fault.LastOwner, "a tenant must keep at least one owner")
 	}
 	return nil
+}
+
+// ProfileInput changes the signed-in person's own profile; absent fields
+// stay as they are.
+type ProfileInput struct {
+	Name   *string `json:"name,omitempty" maxLength:"200"`
+	Locale *string `json:"locale,omitempty" enum:"ko,en" doc:"The language of Usher's messages to you (budget alerts)."`
+}
+
+// UpdateProfile changes the signed-in person's name or language. API keys
+// have no profile.
+func (s *Service) UpdateProfile(ctx context.Context, in ProfileInput) (*User, error) {
+	p, _ := api.PrincipalFrom(ctx)
+	if p.Kind != "user" {
+		return nil, fault.New(fault.Forbidden, "only a signed-in person has a profile; API keys do not")
+	}
+	if in.Locale != nil && *in.Locale != "ko" && *in.Locale != "en" {
+		return nil, fault.Field("locale", "must be ko or en")
+	}
+	var u User
+	err := s.db.Write(ctx, func(tx *db.Tx) error {
+		err := tx.Get(&u, `SELECT `+userColumns+` FROM users WHERE id = ? AND tenant_id = @tenant AND removed_at IS NULL`, p.ActorID)
+		if err != nil {
+			return err
+		}
+		if in.Name != nil {
+			u.Name = strings.TrimSpace(*in.Name)
+		}
+		if in.Locale != nil {
+			u.Locale = *in.Locale
+		}
+		return tx.ExecOne(`UPDATE users SET name = ?, locale = ? WHERE id = ? AND tenant_id = @tenant`, u.Name, u.Locale, u.ID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	api.SetTarget(ctx, u.ID)
+	return &u, nil
 }

@@ -44,6 +44,7 @@ func (p *Pages) Signup(w http.ResponseWriter, r *http.Request) {
 			Name:         strings.TrimSpace(f.Get("name")),
 			Email:        strings.TrimSpace(f.Get("email")),
 			Password:     f.Get("password"),
+			Locale:       v.lang,
 		}
 		vw := &view{Title: "signup.title", Form: map[string]string{
 			"organization": in.Organization, "name": in.Name, "email": in.Email,
@@ -124,12 +125,19 @@ func (p *Pages) Logout(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// SetLanguage remembers the chosen language in a cookie and goes back.
+// SetLanguage remembers the chosen language in a cookie and goes back; a
+// signed-in person's messages (budget alerts) switch to it too.
 func (p *Pages) SetLanguage(w http.ResponseWriter, r *http.Request) {
 	p.serve(w, r, public, func(v *visit) error {
 		lang := v.r.PostForm.Get("lang")
 		if !slices.Contains(langs, lang) {
 			return fault.Field("lang", "must be ko or en")
+		}
+		if v.sess != nil && v.sess.User.Locale != lang {
+			ctx := api.WithPrincipal(v.ctx(), v.sess.Principal)
+			if _, err := p.tenants.UpdateProfile(ctx, tenant.ProfileInput{Locale: &lang}); err != nil {
+				return err
+			}
 		}
 		http.SetCookie(v.w, &http.Cookie{
 			Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
@@ -179,7 +187,7 @@ func (p *Pages) AcceptInvite(w http.ResponseWriter, r *http.Request) {
 		err = check.Err()
 		var u *tenant.User
 		if err == nil {
-			u, _, err = p.tenants.AcceptInvite(v.ctx(), tenant.AcceptInviteInput{Token: token, Name: name, Password: password})
+			u, _, err = p.tenants.AcceptInvite(v.ctx(), tenant.AcceptInviteInput{Token: token, Name: name, Password: password, Locale: v.lang})
 		}
 		if fault.Is(err, fault.InvalidToken) {
 			return p.inviteInvalid(v, err)

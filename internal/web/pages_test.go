@@ -3,6 +3,8 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -232,8 +234,13 @@ func TestLanguage(t *testing.T) {
 	if p = b.get("/login"); !strings.Contains(p.body, `<html lang="en">`) {
 		t.Error("the cookie did not switch the page to English")
 	}
-	// And back, from a signed-in page, with the session's token.
+	// And back, from a signed-in page, with the session's token. Signing
+	// up on an English page makes the person's messages English; the
+	// switch changes them with the pages.
 	b.signup("Lang Org", "lang@example.com")
+	if got := userLocale(t, srv.URL, "lang@example.com"); got != "en" {
+		t.Errorf("signed up on an English page: locale %q, want en", got)
+	}
 	p = b.get("/app")
 	if !strings.Contains(p.body, "Dashboard") {
 		t.Errorf("dashboard not in English")
@@ -244,6 +251,9 @@ func TestLanguage(t *testing.T) {
 	}
 	if p = b.get("/app"); !strings.Contains(p.body, `<html lang="ko">`) || !strings.Contains(p.body, "대시보드") {
 		t.Error("not switched back to Korean")
+	}
+	if got := userLocale(t, srv.URL, "lang@example.com"); got != "ko" {
+		t.Errorf("after the switch to Korean: locale %q, want ko", got)
 	}
 	// Only known languages, and only local return paths.
 	p = b.post("/lang", url.Values{"lang": {"xx"}, "csrf_token": {csrfToken(t, p.body)}})
@@ -519,4 +529,38 @@ func TestInternalErrorPage(t *testing.T) {
 	if !strings.Contains(logs.String(), "page failed") || !strings.Contains(logs.String(), reqID) {
 		t.Errorf("the failure was not logged with its request id:\n%s", logs.String())
 	}
+}
+
+// userLocale signs in through the API and reads the person's locale.
+func userLocale(t *testing.T, base, email string) string {
+	t.Helper()
+	body := fmt.Sprintf(`{"email":%q,"password":%q}`, email, strongPassword)
+	res, err := http.Post(base+"/v1/auth/login", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tokens struct {
+		AccessToken string `json:"access_token"`
+	}
+	err = json.NewDecoder(res.Body).Decode(&tokens)
+	res.Body.Close()
+	if err != nil || tokens.AccessToken == "" {
+		t.Fatalf("login: %d %v", res.StatusCode, err)
+	}
+	req, _ := http.NewRequest("GET", base+"/v1/me", nil)
+	req.Header.Set("Authorization", "Bearer "+tokens.AccessToken)
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var me struct {
+		User struct {
+			Locale string `json:"locale"`
+		} `json:"user"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&me); err != nil {
+		t.Fatal(err)
+	}
+	return me.User.Locale
 }
