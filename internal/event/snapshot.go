@@ -137,6 +137,13 @@ func (s *Service) Current(tx *db.Tx, snap *Snapshot) bool {
 		snap.tenant == tx.Tenant() && tx.Tenant() != ""
 }
 
+// Fresh reports whether snap is current now, outside the writer: no change
+// to any event has started since it was read, so an answer worked out from
+// it alone (a refusal) is what the writer would give at this moment.
+func (s *Service) Fresh(snap *Snapshot) bool {
+	return snap != nil && s.snaps != nil && snap.gen == s.snaps.gen.Load()
+}
+
 // Sale is the snapshot's sale for the ticket types and sessions, as SaleFor
 // would give it inside the writer while the snapshot is current.
 func (snap *Snapshot) Sale(ticketTypeIDs, sessionIDs []string) (*Sale, error) {

@@ -194,7 +194,12 @@ func (s *Service) writeOne(ctx context.Context, eventID string, in CreateInput) 
 		return nil, err
 	}
 	defer release()
-	pre := s.prePlan(snap, eventID, in)
+	pre, refused := s.prePlan(snap, eventID, in)
+	if refused != nil && s.events.Fresh(snap) {
+		// The plan needs nothing but the snapshot, which no change to the
+		// event has overtaken: inside the writer it would refuse the same.
+		return nil, refused
+	}
 	var out *Order
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		var err error
@@ -269,23 +274,24 @@ func (s *Service) takeQuotas(tx *db.Tx, d *draft) error {
 // the snapshot is still current, inserts and takes the quota (hold). It
 // gives nil for orders whose plan reads inside the write (a customer,
 // sessions, seats: plan uses its tx for nothing else, so it runs here
-// without one), when there is no snapshot, and when the plan refuses the
-// order: then create plans it again inside the write, whose answer is the
-// one that counts.
-func (s *Service) prePlan(snap *event.Snapshot, eventID string, in CreateInput) *draft {
+// without one) and when there is no snapshot: then create plans it inside
+// the write. When the plan refuses the order (sales closed, a limit, a bad
+// item) it gives the refusal, which the caller answers at once while the
+// snapshot is still fresh, so that refusals cost the writer nothing.
+func (s *Service) prePlan(snap *event.Snapshot, eventID string, in CreateInput) (*draft, error) {
 	if snap == nil || in.CustomerID != "" || len(in.Sessions) > 0 || len(in.SeatIDs) > 0 {
-		return nil
+		return nil, nil
 	}
 	sale, err := snap.Sale(in.typeIDs(), nil)
 	if err != nil || sale.Event.ID != eventID {
-		return nil
+		return nil, nil
 	}
 	d, err := s.plan(nil, sale, in, s.now(), nil)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	d.prepare()
-	return d
+	return d, nil
 }
 
 // typeIDs are the ticket types the order's items name.
