@@ -261,12 +261,7 @@ func (d *specDoc) bodies(o specOp) []any {
 	if o.RequestBody == nil {
 		return []any{nil}
 	}
-	var schema *specSchema
-	for ct, c := range o.RequestBody.Content {
-		if strings.Contains(ct, "json") {
-			schema = d.resolve(c.Schema)
-		}
-	}
+	schema := d.jsonBody(o)
 	if schema == nil {
 		return []any{nil, "not json"}
 	}
@@ -277,20 +272,26 @@ func (d *specDoc) bodies(o specOp) []any {
 	return out
 }
 
+// jsonBody is the schema of the operation's JSON body, or nil when it takes
+// none (or only another media type).
+func (d *specDoc) jsonBody(o specOp) *specSchema {
+	if o.RequestBody == nil {
+		return nil
+	}
+	for ct, c := range o.RequestBody.Content {
+		if strings.Contains(ct, "json") {
+			return d.resolve(c.Schema)
+		}
+	}
+	return nil
+}
+
 // validBodies are the bodies of an operation that its schema accepts: every
 // field, the required fields only, and the required fields with each other
 // top-level field alone (fields that exclude each other, such as an order's
 // items, seats and best-available, are then tried one at a time).
 func (d *specDoc) validBodies(o specOp) []any {
-	if o.RequestBody == nil {
-		return []any{nil}
-	}
-	var schema *specSchema
-	for ct, c := range o.RequestBody.Content {
-		if strings.Contains(ct, "json") {
-			schema = d.resolve(c.Schema)
-		}
-	}
+	schema := d.jsonBody(o)
 	if schema == nil {
 		return []any{nil}
 	}
