@@ -171,8 +171,6 @@ func capturePattern(next http.Handler) http.Handler {
 	})
 }
 
-// limitBody caps request bodies; huma and the idempotency layer turn the
-// overflow into a 413 problem.
 // storableURL refuses a path or query that no database could store or
 // match: the NUL character (PostgreSQL text cannot hold it) and bytes that
 // are not UTF-8. No resource has such a path, so it is a 404; such a query
@@ -200,6 +198,8 @@ func storableURL(next http.Handler) http.Handler {
 
 func storable(s string) bool { return strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) }
 
+// limitBody caps request bodies; huma and the idempotency layer turn the
+// overflow into a 413 problem.
 func limitBody(max int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > max {
