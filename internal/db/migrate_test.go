@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -56,6 +57,78 @@ func TestOutboxLeanMigrationKeepsOrder(t *testing.T) {
 		for i, want := range []string{"oev_a", "oev_b", "oev_c", "oev_d"} {
 			if got[i].ID != want || (i > 0 && got[i].Seq <= got[i-1].Seq) {
 				t.Fatalf("outbox after the migration: %+v", got)
+			}
+		}
+	})
+}
+
+// Migration 21 rewrites in E.164 the buyers' and customers' phones that
+// earlier builds stored as typed; values that are no valid number, empty
+// ones and ones already in E.164 stay as they are.
+func TestPhonesMigrateToE164(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		ctx := context.Background()
+		conn, err := db.Open(ctx, dbtest.Config(t, d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if err := db.MigrateTo(ctx, conn, 20); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().UTC()
+		phones := map[string]string{ // as stored → as wanted
+			"010-1234-5678":    "+821012345678",
+			"+82 10 2345 6789": "+821023456789",
+			"+821034567890":    "+821034567890",
+			"call me":          "call me",
+			"":                 "",
+		}
+		err = conn.Write(ctx, func(tx *db.Tx) error {
+			g := tx.Global()
+			if _, err := g.Exec(`INSERT INTO tenants (id, name, tier, created_at) VALUES ('ten_p', 'P', 'basic', ?)`, now); err != nil {
+				return err
+			}
+			if _, err := g.Exec(`INSERT INTO events (tenant_id, id, name, status, starts_at, ends_at, timezone, capacity, created_at, updated_at)
+				VALUES ('ten_p', 'evt_p', 'E', 'published', ?, ?, 'Asia/Seoul', 10, ?, ?)`, now, now, now, now); err != nil {
+				return err
+			}
+			i := 0
+			for stored := range phones {
+				i++
+				if _, err := g.Exec(`INSERT INTO orders (tenant_id, id, event_id, status, buyer_name, buyer_email, buyer_phone, locale, total, currency, created_at, updated_at)
+					VALUES ('ten_p', ?, 'evt_p', 'paid', 'B', 'b@example.com', ?, 'ko', 0, 'KRW', ?, ?)`, fmt.Sprintf("ord_%d", i), stored, now, now); err != nil {
+					return err
+				}
+				if _, err := g.Exec(`INSERT INTO customers (tenant_id, id, email, name, phone, created_at) VALUES ('ten_p', ?, ?, 'C', ?, ?)`,
+					fmt.Sprintf("cus_%d", i), fmt.Sprintf("c%d@example.com", i), stored, now); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{`SELECT buyer_phone FROM orders ORDER BY id`, `SELECT phone FROM customers ORDER BY id`} {
+			var got []string
+			if err := conn.Read(ctx, func(tx *db.Tx) error { return tx.Global().Select(&got, q) }); err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]int{}
+			for _, w := range phones {
+				want[w]++
+			}
+			for _, g := range got {
+				want[g]--
+			}
+			for v, n := range want {
+				if n != 0 {
+					t.Errorf("%s: %q off by %d (got %q)", q, v, n, got)
+				}
 			}
 		}
 	})
