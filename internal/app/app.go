@@ -254,7 +254,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.handleEraseAgain()
 	a.pages, err = web.New(web.Config{SecureCookies: cfg.SecureCookies}, web.Deps{Tenants: a.tenants, Logger: log,
 		Events: a.events, Orders: a.orders, Wallets: a.wallets, Notify: a.notify, Rooms: a.rooms, Seats: a.seats,
-		Campaigns: a.campaigns, Reports: a.reports, Gates: a.gates, Webhooks: a.webhooks, Privacy: a.privacy, Meter: a.meter})
+		Campaigns: a.campaigns, Reports: a.reports, Gates: a.gates, Webhooks: a.webhooks, Privacy: a.privacy, Meter: a.meter, Jobs: a.jobs})
 	if err != nil {
 		a.Close(ctx)
 		return nil, err

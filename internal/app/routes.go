@@ -309,6 +309,8 @@ func (a *App) routes() {
 	// Personal data: the person's email and phone are posted, never put in
 	// a URL.
 	mux.HandleFunc("GET /app/settings/privacy", p.PrivacySettings)
+	mux.HandleFunc("GET /app/settings/failed-jobs", p.FailedJobs)
+	mux.HandleFunc("POST /app/settings/failed-jobs/{job_id}/replay", p.ReplayJob)
 	mux.HandleFunc("POST /app/settings/privacy/retention", p.SaveRetention)
 	mux.HandleFunc("POST /app/settings/privacy/lookup", p.FindPerson)
 	mux.HandleFunc("POST /app/settings/privacy/export", p.ExportPerson)

@@ -4,7 +4,7 @@ package web
 // by page or purpose; values may hold fmt verbs filled by the template.
 // A test checks that both languages have the same keys and that every key
 // a template names exists.
-var catalogs = mergeCatalogs(shellCatalog, eventCatalog, campaignCatalog, gateCatalog, privacyCatalog, usageCatalog)
+var catalogs = mergeCatalogs(shellCatalog, eventCatalog, campaignCatalog, gateCatalog, privacyCatalog, usageCatalog, jobsCatalog)
 
 // shellCatalog holds the texts of the shell's own pages; each page group
 // keeps its texts in messages_<group>.go.

@@ -126,6 +126,7 @@ var notices = map[string]string{
 	"role_changed": "notice.role_changed",
 	"user_removed": "notice.user_removed",
 	"key_revoked":  "notice.key_revoked",
+	"job_replayed": "notice.job_replayed",
 }
 
 func notice(r *http.Request) string { return notices[r.URL.Query().Get("done")] }

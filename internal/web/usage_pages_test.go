@@ -340,7 +340,7 @@ func TestBrowserUsagePages(t *testing.T) {
 			return (r.width > 0 && r.left >= 0 && r.right <= window.innerWidth ? "ok " : "off ") + a.getAttribute("href");
 		}).join(",")`))
 		tabs := strings.Split(out, ",")
-		if len(tabs) != 5 {
+		if len(tabs) != 6 {
 			t.Errorf("%s: tabs %q", what, out)
 		}
 		for _, s := range tabs {
@@ -388,6 +388,7 @@ func TestBrowserUsagePages(t *testing.T) {
 		{"/app/settings/api-keys", "main"},
 		{"/app/settings/webhooks", "webhook-url"},
 		{"/app/settings/privacy", "retention-days"},
+		{"/app/settings/failed-jobs", "failed-jobs"},
 		{usagePage, "usage-lines"},
 	} {
 		step(t, tab, "tap "+tc.href,

@@ -27,6 +27,7 @@ import (
 	"github.com/usher-events/usher/internal/event"
 	"github.com/usher-events/usher/internal/fault"
 	"github.com/usher-events/usher/internal/gate"
+	"github.com/usher-events/usher/internal/job"
 	"github.com/usher-events/usher/internal/meter"
 	"github.com/usher-events/usher/internal/notify"
 	"github.com/usher-events/usher/internal/order"
@@ -77,6 +78,9 @@ type Deps struct {
 
 	// The usage settings page (settings_usage.go).
 	Meter *meter.Service
+
+	// The failed-work settings page (settings_jobs.go).
+	Jobs *job.Runner
 }
 
 // Pages serves the web pages.
@@ -95,7 +99,7 @@ type Pages struct {
 // group's pages_<group>.go file).
 var pageNames = slices.Concat([]string{
 	"signup", "login", "invite", "invite_invalid", "dashboard", "soon",
-	"users", "api_keys", "webhooks", "webhook", "privacy", "usage", "problem",
+	"users", "api_keys", "webhooks", "webhook", "privacy", "usage", "failed_jobs", "problem",
 }, eventPageNames, campaignPageNames, gatePageNames)
 
 // New parses the templates and prepares the static files.
