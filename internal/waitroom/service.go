@@ -56,7 +56,24 @@ type roomCache struct {
 	st      state
 	counts  counts
 	stateAt time.Time
+	// refreshing is set while one check renews st and counts from the
+	// shared store; the others answer from the copy meanwhile.
+	refreshing bool
+	// finished holds what this node last learnt of admitted ranks' slots:
+	// a finished slot stays finished, one that was not is asked again
+	// after advanceEvery.
+	finished map[string]finishedAt
 }
+
+// finishedAt is a rank's slot as a status check last read it.
+type finishedAt struct {
+	done bool
+	at   time.Time
+}
+
+// maxFinished bounds the slots a room's copy remembers; past it, it
+// starts again empty.
+const maxFinished = 100000
 
 // Deps are the Service's collaborators.
 type Deps struct {
@@ -187,12 +204,40 @@ func (s *Service) snapshot(ctx context.Context, eventID string, cfg Config, t *T
 	now := s.now()
 	s.mu.Lock()
 	rc := s.cache[eventID]
-	if rc != nil && !rc.stateAt.IsZero() && now.Sub(rc.stateAt) < advanceEvery && rc.counts.knows(t) {
+	if rc != nil && !rc.stateAt.IsZero() && rc.counts.knows(t) &&
+		(now.Sub(rc.stateAt) < advanceEvery || rc.refreshing) {
+		// Current, or being renewed by another check: polling many
+		// tokens at once costs the shared store one renewal, not one each.
 		st, c := rc.st, rc.counts
 		s.mu.Unlock()
 		return st, c, nil
 	}
+	if rc != nil {
+		rc.refreshing = true
+	}
 	s.mu.Unlock()
+	var st state
+	var c counts
+	var err error
+	renewed := false
+	defer func() { // also when renew panics: the next check renews again
+		s.mu.Lock()
+		if rc := s.cache[eventID]; rc != nil {
+			rc.refreshing = false
+			if renewed && err == nil {
+				rc.st, rc.counts, rc.stateAt = st, c, now
+			}
+		}
+		s.mu.Unlock()
+	}()
+	st, c, err = s.renew(ctx, eventID, cfg, now)
+	renewed = true
+	return st, c, err
+}
+
+// renew reads the room's counts from the shared store and advances its
+// frontier to now.
+func (s *Service) renew(ctx context.Context, eventID string, cfg Config, now time.Time) (state, counts, error) {
 	c, err := s.store.counts(ctx, eventID)
 	if err != nil {
 		return state{}, counts{}, err
@@ -200,15 +245,43 @@ func (s *Service) snapshot(ctx context.Context, eventID string, cfg Config, t *T
 	st, err := s.store.update(ctx, eventID, func(st *state, completed func(int64) int64) {
 		st.advance(cfg, now, c, completed)
 	})
+	return st, c, err
+}
+
+// finished reports whether the slot of an admitted rank was finished: from
+// the node's copy unless fresh, or the copy says not finished and is older
+// than advanceEvery.
+func (s *Service) finished(ctx context.Context, eventID, rankKey string, now time.Time, fresh bool) (bool, error) {
+	if !fresh {
+		s.mu.Lock()
+		var f finishedAt
+		var ok bool
+		if rc := s.cache[eventID]; rc != nil {
+			f, ok = rc.finished[rankKey]
+		}
+		s.mu.Unlock()
+		if ok && (f.done || now.Sub(f.at) < advanceEvery) {
+			return f.done, nil
+		}
+	}
+	done, err := s.store.finished(ctx, eventID, rankKey)
 	if err != nil {
-		return state{}, counts{}, err
+		return false, err
 	}
 	s.mu.Lock()
-	if rc = s.cache[eventID]; rc != nil {
-		rc.st, rc.counts, rc.stateAt = st, c, now
+	if rc := s.cache[eventID]; rc != nil {
+		s.rememberFinished(rc, rankKey, finishedAt{done: done, at: now})
 	}
 	s.mu.Unlock()
-	return st, c, nil
+	return done, nil
+}
+
+// rememberFinished keeps what was learnt of a slot; s.mu is held.
+func (s *Service) rememberFinished(rc *roomCache, rankKey string, f finishedAt) {
+	if rc.finished == nil || len(rc.finished) >= maxFinished {
+		rc.finished = map[string]finishedAt{}
+	}
+	rc.finished[rankKey] = f
 }
 
 // Status is what a buyer sees of their place.
@@ -263,6 +336,15 @@ func (s *Service) publicEventExists(ctx context.Context, eventID string) error {
 
 // Status reports where a token stands.
 func (s *Service) Status(ctx context.Context, raw string) (*Status, error) {
+	return s.status(ctx, raw, false)
+}
+
+// status is Status; fresh asks the shared store whether an admitted
+// token's slot was finished instead of trusting the node's copy, which may
+// be advanceEvery old (CheckActive, in front of an order, is fresh; the
+// polling of the waiting page is not, so that an admitted buyer's checks
+// cost the shared store a few reads a second per node, not one each).
+func (s *Service) status(ctx context.Context, raw string, fresh bool) (*Status, error) {
 	t, err := s.sign.parse(raw)
 	if err != nil {
 		return nil, fault.Wrap(err, fault.NotFound, "no such queue token")
@@ -303,8 +385,7 @@ func (s *Service) Status(ctx context.Context, raw string) (*Status, error) {
 		out.Status = StatusExpired
 		return out, nil
 	}
-	// Only admitted tokens get here, so the extra lookup is rare.
-	done, err := s.store.finished(ctx, t.EventID, strconv.FormatInt(r, 10))
+	done, err := s.finished(ctx, t.EventID, strconv.FormatInt(r, 10), now, fresh)
 	if err != nil {
 		return nil, err
 	}
@@ -352,7 +433,7 @@ func (s *Service) CheckActive(ctx context.Context, eventID, token string) error 
 	if token == "" {
 		return fault.New(fault.QueueTokenRequired, "this sale has a waiting room: join the queue and order with its token")
 	}
-	st, err := s.Status(ctx, token)
+	st, err := s.status(ctx, token, true)
 	if err != nil || st.EventID != eventID {
 		return fault.New(fault.QueueTokenInvalid, "the queue token is not valid for this event")
 	}
@@ -389,6 +470,7 @@ func (s *Service) Complete(ctx context.Context, token string) error {
 	s.mu.Lock()
 	if rc := s.cache[t.EventID]; rc != nil {
 		rc.stateAt = time.Time{}
+		s.rememberFinished(rc, strconv.FormatInt(r, 10), finishedAt{done: true, at: s.now()})
 	}
 	s.mu.Unlock()
 	return nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -297,6 +298,149 @@ func FuzzTokenParse(f *testing.F) {
 		tok, err := s.parse(raw)
 		if err == nil && s.sign(tok) != raw {
 			t.Fatalf("accepted %q which does not re-sign to itself", raw)
+		}
+	})
+}
+
+// TestAdmittedStatusAcrossNodes: on two nodes sharing Redis, an admitted
+// buyer's status checks are answered from the node's copy (they go on with
+// that node's Redis connection closed), a slot finished on the other node
+// shows as expired there within advanceEvery, and the gate in front of
+// orders sees it at once.
+func TestAdmittedStatusAcrossNodes(t *testing.T) {
+	if dbtest.RedisURL() == "" {
+		t.Skip("needs USHER_TEST_REDIS_URL")
+	}
+	ctx := context.Background()
+	conn := dbtest.Open(t, db.SQLite)
+	c := &clock{t: time.Date(2026, 12, 1, 20, 0, 0, 0, time.UTC)}
+	node := func() (*Service, *redis.Client) {
+		opt, err := redis.ParseURL(dbtest.RedisURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rdb := redis.NewClient(opt)
+		t.Cleanup(func() { rdb.Close() })
+		s, err := NewService(ctx, Deps{DB: conn, Redis: rdb, Events: anyEvent{}, Now: c.now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, rdb
+	}
+	a, ardb := node()
+	b, _ := node()
+	ev := room(t)
+	configure(t, a, ev, Config{Enabled: true, AdmitPerMinute: 60, MaxActive: 10, ActiveTTL: 600, OpensAt: c.now()})
+	tok, err := a.Join(ctx, ev, "buyer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := a.Status(ctx, tok.Token); err != nil || st.Status != StatusActive {
+		t.Fatalf("status on node a: %+v, %v", st, err)
+	}
+	if err := b.CheckActive(ctx, ev, tok.Token); err != nil {
+		t.Fatalf("node b refused the active token: %v", err)
+	}
+
+	// The order is done on node b: the gate on node a refuses the token at
+	// once, and a's status shows it expired once its copy is renewed.
+	if err := b.Complete(ctx, tok.Token); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.CheckActive(ctx, ev, tok.Token); !fault.Is(err, fault.QueueTokenInvalid) {
+		t.Fatalf("node a's gate after the slot finished on b: %v", err)
+	}
+	c.add(advanceEvery)
+	if st, err := a.Status(ctx, tok.Token); err != nil || st.Status != StatusExpired {
+		t.Fatalf("status on node a after the slot finished on b: %+v, %v", st, err)
+	}
+
+	// Another admitted buyer: once node a has answered one check, the next
+	// ones within advanceEvery need no Redis at all.
+	c.add(advanceEvery)
+	other, err := a.Join(ctx, ev, "second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.add(2 * time.Second) // admitted at 60 a minute
+	if st, err := a.Status(ctx, other.Token); err != nil || st.Status != StatusActive {
+		t.Fatalf("second buyer: %+v, %v", st, err)
+	}
+	ardb.Close()
+	for range 3 {
+		if st, err := a.Status(ctx, other.Token); err != nil || st.Status != StatusActive {
+			t.Fatalf("status from node a's copy with its Redis closed: %+v, %v", st, err)
+		}
+	}
+}
+
+// slowStore is a store whose updates wait for a gate and are counted.
+type slowStore struct {
+	store
+	updates atomic.Int64
+	gate    chan struct{}
+}
+
+func (s *slowStore) update(ctx context.Context, eventID string, fn func(*state, func(int64) int64)) (state, error) {
+	s.updates.Add(1)
+	<-s.gate
+	return s.store.update(ctx, eventID, fn)
+}
+
+// TestOneRenewalAtATime: when a room's copy goes stale while many buyers
+// poll, one check renews it from the shared store and the others answer
+// from the copy meanwhile, instead of each renewing it.
+func TestOneRenewalAtATime(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Service, c *clock) {
+		ctx := context.Background()
+		ev := room(t)
+		configure(t, s, ev, Config{Enabled: true, AdmitPerMinute: 60, MaxActive: 10, ActiveTTL: 600, OpensAt: c.now()})
+		var toks []string
+		for i := range 20 {
+			tok, err := s.Join(ctx, ev, fmt.Sprint("buyer", i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			toks = append(toks, tok.Token)
+		}
+		for _, tok := range toks { // every token known to the copy
+			if _, err := s.Status(ctx, tok); err != nil {
+				t.Fatal(err)
+			}
+		}
+		slow := &slowStore{store: s.store, gate: make(chan struct{})}
+		s.store = slow
+		c.add(time.Second) // the copy is stale
+		renewing := make(chan error, 1)
+		go func() { _, err := s.Status(ctx, toks[0]); renewing <- err }()
+		for slow.updates.Load() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		others := make(chan error, 1)
+		go func() {
+			for _, tok := range toks[1:] {
+				if _, err := s.Status(ctx, tok); err != nil {
+					others <- err
+					return
+				}
+			}
+			others <- nil
+		}()
+		select {
+		case err := <-others:
+			if err != nil {
+				t.Fatalf("status during the renewal: %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			close(slow.gate)
+			t.Fatal("the other checks waited for the renewal")
+		}
+		close(slow.gate)
+		if err := <-renewing; err != nil {
+			t.Fatal(err)
+		}
+		if n := slow.updates.Load(); n != 1 {
+			t.Fatalf("%d renewals for 20 checks of a stale copy, want 1", n)
 		}
 	})
 }
