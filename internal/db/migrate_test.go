@@ -10,19 +10,27 @@ import (
 	"github.com/usher-events/usher/internal/db/dbtest"
 )
 
+// openAt opens a fresh database of the dialect migrated up to version only,
+// so that a test can write rows as an earlier build would have.
+func openAt(t *testing.T, d db.Dialect, version int64) *db.DB {
+	t.Helper()
+	conn, err := db.Open(context.Background(), dbtest.Config(t, d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if err := db.MigrateTo(context.Background(), conn, version); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
 // The lean outbox (migration 15) keeps every event and its seq, and events
 // appended after it still get a seq above every earlier one.
 func TestOutboxLeanMigrationKeepsOrder(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		ctx := context.Background()
-		conn, err := db.Open(ctx, dbtest.Config(t, d))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		if err := db.MigrateTo(ctx, conn, 14); err != nil {
-			t.Fatal(err)
-		}
+		conn := openAt(t, d, 14)
 		now := time.Now().UTC()
 		appendEvent := func(id string) {
 			t.Helper()
@@ -45,7 +53,7 @@ func TestOutboxLeanMigrationKeepsOrder(t *testing.T) {
 			Seq int64  `db:"seq"`
 			ID  string `db:"id"`
 		}
-		err = conn.Read(ctx, func(tx *db.Tx) error {
+		err := conn.Read(ctx, func(tx *db.Tx) error {
 			return tx.Global().Select(&got, `SELECT seq, id FROM outbox ORDER BY seq`)
 		})
 		if err != nil {
@@ -68,14 +76,7 @@ func TestOutboxLeanMigrationKeepsOrder(t *testing.T) {
 func TestPhonesMigrateToE164(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		ctx := context.Background()
-		conn, err := db.Open(ctx, dbtest.Config(t, d))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		if err := db.MigrateTo(ctx, conn, 20); err != nil {
-			t.Fatal(err)
-		}
+		conn := openAt(t, d, 20)
 		now := time.Now().UTC()
 		phones := map[string]string{ // as stored → as wanted
 			"010-1234-5678":    "+821012345678",
@@ -84,7 +85,7 @@ func TestPhonesMigrateToE164(t *testing.T) {
 			"call me":          "call me",
 			"":                 "",
 		}
-		err = conn.Write(ctx, func(tx *db.Tx) error {
+		err := conn.Write(ctx, func(tx *db.Tx) error {
 			g := tx.Global()
 			if _, err := g.Exec(`INSERT INTO tenants (id, name, tier, created_at) VALUES ('ten_p', 'P', 'basic', ?)`, now); err != nil {
 				return err
