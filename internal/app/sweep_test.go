@@ -93,6 +93,9 @@ func sweep(t *testing.T, d db.Dialect) {
 		if k := idParam(o.path); o.method == "POST" && res.Status == 201 && res.str("id") != "" && spec.ids[k] == "" {
 			spec.ids[k] = res.str("id")
 		}
+		if tok := res.str("token"); o.method == "POST" && res.Status < 300 && tok != "" && spec.ids["token"] == "" {
+			spec.ids["token"] = tok // a queue token, or an invitation's
+		}
 		if res.Status < 400 || (res.Status != 422 && res.Status != 400 && res.Status != 404 && res.Status != 405) {
 			reached++
 			deep[o.method+" "+o.path] = true
@@ -287,9 +290,10 @@ func (d *specDoc) jsonBody(o specOp) *specSchema {
 }
 
 // validBodies are the bodies of an operation that its schema accepts: every
-// field, the required fields only, and the required fields with each other
+// field, the required fields only, the required fields with each other
 // top-level field alone (fields that exclude each other, such as an order's
-// items, seats and best-available, are then tried one at a time).
+// items, seats and best-available, are then tried one at a time), and each
+// value of a top-level enum.
 func (d *specDoc) validBodies(o specOp) []any {
 	schema := d.jsonBody(o)
 	if schema == nil {
@@ -313,6 +317,27 @@ func (d *specDoc) validBodies(o specOp) []any {
 		}
 		m[n] = d.valid(schema.Properties[n], n, 1, true)
 		out = append(out, m)
+	}
+	// Each other value of a top-level choice (a payment's method, say), with
+	// every field set.
+	all := make([]string, 0, len(schema.Properties))
+	for n := range schema.Properties {
+		all = append(all, n)
+	}
+	slices.Sort(all)
+	for _, n := range all {
+		p := d.resolve(schema.Properties[n])
+		if p == nil {
+			continue
+		}
+		for _, v := range p.Enum[min(1, len(p.Enum)):] {
+			m, _ := d.valid(schema, "", 0, false).(map[string]any)
+			if m == nil {
+				break
+			}
+			m[n] = v
+			out = append(out, m)
+		}
 	}
 	return out
 }
