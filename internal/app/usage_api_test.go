@@ -51,6 +51,9 @@ func TestUsageThroughTheServer(t *testing.T) {
 			t.Fatalf("PATCH /v1/me: %s", me.Raw)
 		}
 		b.want(b.do("PATCH", "/v1/me", own.Access, map[string]any{"locale": "fr"}), 422, "validation_failed")
+		key := b.do("POST", "/v1/api-keys", own.Access, map[string]any{"name": "k", "role": "admin"})
+		b.want(key, 201, "")
+		b.want(b.do("PATCH", "/v1/me", key.str("key"), map[string]any{"locale": "en"}), 403, "forbidden")
 		inv := b.do("POST", "/v1/users/invites", own.Access, map[string]any{"email": "admin@usage.example", "role": "admin"})
 		b.want(inv, 201, "")
 		b.want(b.do("POST", "/v1/public/invites/accept", "", map[string]any{"token": inv.str("token"), "password": "admin member pw"}), 201, "")
