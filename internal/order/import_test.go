@@ -122,3 +122,25 @@ func TestImportAttendeesIsAllOrNothing(t *testing.T) {
 		}
 	})
 }
+
+// An import with text no database can store (a NUL, bytes that are not
+// UTF-8) is a client's error on both databases, and imports nothing.
+func TestImportRefusesUnstorableText(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		f := setup(t, d, 10, 99000)
+		for _, name := range []string{"Nul\x00Kim", "Bad\xffLee"} {
+			csv := "name,email,ticket_type\n" + name + ",x@example.com,General\n"
+			_, err := f.orders.ImportAttendees(f.ctx, f.event.ID, strings.NewReader(csv))
+			if err == nil || fault.CodeOf(err) == fault.Internal || fault.CodeOf(err) == "" {
+				t.Errorf("import of %q: err = %v (code %q), want a client's error", name, err, fault.CodeOf(err))
+			}
+		}
+		list, err := f.orders.List(f.ctx, f.event.ID, order.Filter{}, api.PageParams{Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Body.Data) != 0 {
+			t.Fatalf("%d orders imported from refused files", len(list.Body.Data))
+		}
+	})
+}
