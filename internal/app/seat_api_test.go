@@ -99,6 +99,7 @@ func TestSeatRows(t *testing.T) {
 		b.want(b.do("GET", "/v1/events/"+eid+"/seats", "", nil), 401, "")
 		b.want(b.do("GET", "/v1/events/"+eid+"/seats", tok, nil), 200, "")
 		b.want(b.do("GET", "/v1/public/rankings", "", nil), 422, "validation_failed")
-		b.want(b.do("GET", "/v1/public/rankings?tenant=ten_nobody", "", nil), 200, "")
+		b.want(b.do("GET", "/v1/public/rankings?tenant=ten_nobody", "", nil), 422, "validation_failed")
+		b.want(b.do("GET", "/v1/public/rankings?tenant=ten_00000000000000000000000000", "", nil), 200, "")
 	})
 }

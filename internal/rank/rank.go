@@ -19,6 +19,7 @@ import (
 
 	"github.com/usher-events/usher/internal/db"
 	"github.com/usher-events/usher/internal/fault"
+	"github.com/usher-events/usher/internal/id"
 	"github.com/usher-events/usher/internal/outbox"
 )
 
@@ -30,6 +31,10 @@ const Size = 10
 
 // cacheTTL is how long a node serves a tenant's ranking from memory.
 const cacheTTL = time.Second
+
+// maxCached bounds the tenants whose rankings a node keeps (the public
+// endpoint names any tenant); past it, the cache starts again empty.
+const maxCached = 10000
 
 // Entry is one ranked event.
 type Entry struct {
@@ -115,6 +120,9 @@ func (s *Service) Top(ctx context.Context, tenantID string) ([]Entry, error) {
 		return nil, err
 	}
 	s.mu.Lock()
+	if len(s.cache) >= maxCached {
+		s.cache = map[string]cached{}
+	}
 	s.cache[tenantID] = cached{at: now, entries: entries}
 	s.mu.Unlock()
 	return entries, nil
@@ -136,6 +144,9 @@ type RankingsResponse struct {
 func (s *Service) HandleRankings(ctx context.Context, in *RankingsRequest) (*RankingsResponse, error) {
 	if in.Tenant == "" {
 		return nil, fault.Field("tenant", "name the organization whose events to rank")
+	}
+	if !id.Valid(in.Tenant, id.Tenant) {
+		return nil, fault.Field("tenant", "must be an organization id (ten_…)")
 	}
 	entries, err := s.Top(ctx, in.Tenant)
 	if err != nil {
