@@ -71,6 +71,10 @@ type finishedAt struct {
 	at   time.Time
 }
 
+// maxRooms bounds the rooms a node keeps a copy of; past it, it starts
+// again empty.
+const maxRooms = 10000
+
 // maxFinished bounds the slots a room's copy remembers; past it, it
 // starts again empty.
 const maxFinished = 100000
@@ -174,14 +178,23 @@ func (s *Service) config(ctx context.Context, eventID string) (Config, error) {
 		return Config{}, err
 	}
 	if !ok {
+		var events int
 		err := s.db.Read(ctx, func(tx *db.Tx) error {
-			return tx.Global().Get(&c, `SELECT enabled, admit_per_minute, max_active, active_ttl_seconds, opens_at FROM waiting_rooms WHERE event_id = ?`, eventID)
+			err := tx.Global().Get(&c, `SELECT enabled, admit_per_minute, max_active, active_ttl_seconds, opens_at FROM waiting_rooms WHERE event_id = ?`, eventID)
+			if fault.Is(err, fault.NotFound) {
+				c = Config{}
+				return tx.Global().Get(&events, `SELECT count(*) FROM events WHERE id = ?`, eventID)
+			}
+			events = 1
+			return err
 		})
-		switch {
-		case fault.Is(err, fault.NotFound):
-			c = Config{}
-		case err != nil:
+		if err != nil {
 			return Config{}, err
+		}
+		if events == 0 {
+			// No such event: a disabled room, and nothing remembered for
+			// an id anyone may send (the public join names any).
+			return c, nil
 		}
 		if err := s.store.setConfig(ctx, eventID, c); err != nil {
 			return Config{}, err
@@ -189,6 +202,9 @@ func (s *Service) config(ctx context.Context, eventID string) (Config, error) {
 	}
 	s.mu.Lock()
 	if rc = s.cache[eventID]; rc == nil {
+		if len(s.cache) >= maxRooms {
+			s.cache = map[string]*roomCache{}
+		}
 		rc = &roomCache{}
 		s.cache[eventID] = rc
 	}

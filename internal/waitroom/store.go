@@ -121,7 +121,10 @@ func (m *memoryStore) finished(_ context.Context, eventID, rankKey string) (bool
 func (m *memoryStore) config(_ context.Context, eventID string) (Config, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	r := m.room(eventID)
+	r := m.rooms[eventID] // a lookup makes no room: any id may be asked for
+	if r == nil {
+		return Config{}, false, nil
+	}
 	return r.cfg, r.hasCfg, nil
 }
 

@@ -444,3 +444,41 @@ func TestOneRenewalAtATime(t *testing.T) {
 		}
 	})
 }
+
+// TestUnknownEventsLeaveNothing: joining the queue of an event that does not
+// exist is a 404 that leaves nothing behind (no room in the store, no copy
+// on the node), however many made-up ids are sent.
+func TestUnknownEventsLeaveNothing(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Service, c *clock) {
+		ctx := context.Background()
+		for i := range 20 {
+			ev := fmt.Sprintf("%s_nobody_%d", room(t), i)
+			if _, err := s.Join(ctx, ev, "x"); !fault.Is(err, fault.NotFound) {
+				t.Fatalf("join of an unknown event: %v", err)
+			}
+			s.mu.Lock()
+			_, cached := s.cache[ev]
+			s.mu.Unlock()
+			if cached {
+				t.Fatalf("the node keeps a copy of unknown room %s", ev)
+			}
+			switch st := s.store.(type) {
+			case *memoryStore:
+				st.mu.Lock()
+				_, kept := st.rooms[ev]
+				st.mu.Unlock()
+				if kept {
+					t.Fatalf("the memory store keeps unknown room %s", ev)
+				}
+			case *redisStore:
+				n, err := st.rdb.Exists(ctx, rkey(ev, "config"), rkey(ev, "clients"), rkey(ev, "state")).Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n != 0 {
+					t.Fatalf("Redis keeps %d keys of unknown room %s", n, ev)
+				}
+			}
+		}
+	})
+}
