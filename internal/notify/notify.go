@@ -371,10 +371,7 @@ func (s *Service) sendBudgetAlert(ctx context.Context, p sendJob, key string) er
 	ms := make([]outgoing, 0, len(to))
 	ps := make([]sendJob, 0, len(to))
 	for _, r := range to {
-		lang := r.Lang
-		if lang != "en" {
-			lang = "ko"
-		}
+		lang := langOf(r.Lang)
 		m, ok := byLang[lang]
 		if !ok {
 			t, err := s.template(ctx, KindBudgetAlert, lang, templateMemo{})

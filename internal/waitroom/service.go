@@ -232,22 +232,15 @@ func (s *Service) snapshot(ctx context.Context, eventID string, cfg Config, t *T
 		rc.refreshing = true
 	}
 	s.mu.Unlock()
-	var st state
-	var c counts
-	var err error
-	renewed := false
-	defer func() { // also when renew panics: the next check renews again
-		s.mu.Lock()
-		if rc := s.cache[eventID]; rc != nil {
-			rc.refreshing = false
-			if renewed && err == nil {
-				rc.st, rc.counts, rc.stateAt = st, c, now
-			}
+	st, c, err := s.renew(ctx, eventID, cfg, now)
+	s.mu.Lock()
+	if rc := s.cache[eventID]; rc != nil {
+		rc.refreshing = false
+		if err == nil {
+			rc.st, rc.counts, rc.stateAt = st, c, now
 		}
-		s.mu.Unlock()
-	}()
-	st, c, err = s.renew(ctx, eventID, cfg, now)
-	renewed = true
+	}
+	s.mu.Unlock()
 	return st, c, err
 }
 
@@ -286,14 +279,14 @@ func (s *Service) finished(ctx context.Context, eventID, rankKey string, now tim
 	}
 	s.mu.Lock()
 	if rc := s.cache[eventID]; rc != nil {
-		s.rememberFinished(rc, rankKey, finishedAt{done: done, at: now})
+		rc.remember(rankKey, finishedAt{done: done, at: now})
 	}
 	s.mu.Unlock()
 	return done, nil
 }
 
-// rememberFinished keeps what was learnt of a slot; s.mu is held.
-func (s *Service) rememberFinished(rc *roomCache, rankKey string, f finishedAt) {
+// remember keeps what was learnt of a slot; the Service's mu is held.
+func (rc *roomCache) remember(rankKey string, f finishedAt) {
 	if rc.finished == nil || len(rc.finished) >= maxFinished {
 		rc.finished = map[string]finishedAt{}
 	}
@@ -486,7 +479,7 @@ func (s *Service) Complete(ctx context.Context, token string) error {
 	s.mu.Lock()
 	if rc := s.cache[t.EventID]; rc != nil {
 		rc.stateAt = time.Time{}
-		s.rememberFinished(rc, strconv.FormatInt(r, 10), finishedAt{done: true, at: s.now()})
+		rc.remember(strconv.FormatInt(r, 10), finishedAt{done: true, at: s.now()})
 	}
 	s.mu.Unlock()
 	return nil
