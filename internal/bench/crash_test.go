@@ -13,27 +13,39 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/usher-events/usher/internal/db"
+	"github.com/usher-events/usher/internal/db/dbtest"
 )
 
 // TestKill9DuringSale builds the usher binary, serves a flash sale from a
-// temporary SQLite folder, kills the server with SIGKILL while buyers hold
-// and pay, restarts it on the same folder and checks that every hold and
-// payment answered 2xx is there with its status, then sells the rest and
-// checks that exactly the quota was taken, never more.
+// temporary SQLite folder (and from a fresh PostgreSQL schema, where one is
+// configured), kills the server with SIGKILL while buyers hold and pay,
+// restarts it on the same data and checks that every hold and payment
+// answered 2xx is there with its status, then sells the rest and checks that
+// exactly the quota was taken, never more.
 func TestKill9DuringSale(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "usher")
+	bin := filepath.Join(t.TempDir(), "usher")
 	build := exec.Command("go", "build", "-o", bin, "github.com/usher-events/usher/cmd/usher")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	data := filepath.Join(dir, "data")
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		killDuringSale(t, bin, dbtest.Config(t, d))
+	})
+}
+
+func killDuringSale(t *testing.T, bin string, store db.Config) {
+	data := store.DataDir
+	if data == "" {
+		data = t.TempDir() // the node's local keys; the orders are in PostgreSQL
+	}
 	ctx := context.Background()
 
-	srv, base := startServer(t, bin, data)
+	srv, base := startServer(t, bin, data, store.URL)
 	c := NewClient(base, 32)
 	const quota = 400
 	sale, err := prepare(ctx, c, FlashSaleConfig{Quota: quota})
@@ -95,7 +107,7 @@ func TestKill9DuringSale(t *testing.T) {
 	close(killed)
 	wg.Wait()
 
-	_, base = startServer(t, bin, data)
+	_, base = startServer(t, bin, data, store.URL)
 	c2 := NewClient(base, 8)
 	c2.Token = c.Token // access tokens are signed with a key kept in the database
 	held, paid := 0, 0
@@ -155,9 +167,10 @@ func TestKill9DuringSale(t *testing.T) {
 	t.Logf("acknowledged before kill: %d (%d paid after restart), after restart: %d more", len(acked), paid, extra)
 }
 
-// startServer runs `usher serve` on a free loopback port and waits until it
-// answers; the process is killed when the test ends.
-func startServer(t *testing.T, bin, data string) (*exec.Cmd, string) {
+// startServer runs `usher serve` on a free loopback port, on the data folder
+// and the PostgreSQL URL when one is given, and waits until it answers; the
+// process is killed when the test ends.
+func startServer(t *testing.T, bin, data, databaseURL string) (*exec.Cmd, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -167,7 +180,7 @@ func startServer(t *testing.T, bin, data string) (*exec.Cmd, string) {
 	ln.Close()
 	cmd := exec.Command(bin, "--log-level", "error", "serve", "--addr", addr, "--data-dir", data)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	cmd.Env = append(os.Environ(), "USHER_DATABASE_URL=", "USHER_REDIS_URL=")
+	cmd.Env = append(os.Environ(), "USHER_DATABASE_URL="+databaseURL, "USHER_REDIS_URL=")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
