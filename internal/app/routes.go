@@ -8,6 +8,7 @@ import (
 	"github.com/usher-events/usher/internal/api"
 	"github.com/usher-events/usher/internal/gate"
 	"github.com/usher-events/usher/internal/ticket"
+	"github.com/usher-events/usher/internal/waitroom"
 )
 
 // op describes an operation for the OpenAPI document.
@@ -134,6 +135,7 @@ func (a *App) routes() {
 	api.Register(h, api.Viewer, op("GET", "/v1/events/{event_id}/waiting-room", "get-waiting-room", "Get an event's waiting room and its counts", "Waiting room"), wr.HandleGet)
 	api.Register(h, api.Public, op("POST", "/v1/public/events/{event_id}/queue", "join-queue", "Join an event's queue", "Waiting room"), wr.HandleJoin)
 	api.Register(h, api.Public, op("GET", "/v1/public/queue/{token}", "get-queue-status", "Where a queue token stands", "Waiting room"), wr.HandleStatus)
+	api.Register(h, api.Public, waitroom.EventsOperation(h, op("GET", "/v1/public/queue/{token}/events", "stream-queue-status", "A queue token's status as Server-Sent Events", "Waiting room")), wr.HandleEvents)
 
 	// Tickets: codes, keys, images. The files under /v1/public/tickets/ need
 	// no credentials: the ticket id is unguessable and is the permission.

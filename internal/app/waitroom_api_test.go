@@ -1,8 +1,14 @@
 package app_test
 
 import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/usher-events/usher/internal/app"
 	"github.com/usher-events/usher/internal/db"
 	"github.com/usher-events/usher/internal/db/dbtest"
 )
@@ -86,5 +92,92 @@ func TestWaitingRoomRows(t *testing.T) {
 			t.Fatalf("room stats = %s", stats.Raw)
 		}
 		b.want(b.do("POST", "/v1/public/events/evt_nope/queue", "", nil), 404, "not_found")
+	})
+}
+
+// TestQueueStatusStream reads a waiting token's status stream: a status
+// event at once, then the admission pushed when the slot ahead frees, and
+// the end of the stream; a made-up token is a 404 problem, not a stream.
+// It runs on the in-process rooms and, where configured, on Redis.
+func TestQueueStatusStream(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		var opts []func(*app.Config)
+		if d == db.Postgres && dbtest.RedisURL() != "" {
+			opts = append(opts, func(c *app.Config) { c.RedisURL = dbtest.RedisURL() })
+		}
+		b := setup(t, d, opts...)
+		ten := b.signup("Stream Co", "stream@example.com")
+		eid, ttid := b.publishedEvent(ten.Access, "Streamed", 10)
+		b.want(b.do("PUT", "/v1/events/"+eid+"/waiting-room", ten.Access, map[string]any{
+			"enabled": true, "admit_per_minute": 60000, "max_active": 1, "active_ttl_seconds": 600}), 200, "")
+		first := b.do("POST", "/v1/public/events/"+eid+"/queue", "", map[string]any{"client_id": "stream-1"})
+		second := b.do("POST", "/v1/public/events/"+eid+"/queue", "", map[string]any{"client_id": "stream-2"})
+		if first.str("status") != "active" || second.str("status") != "waiting" {
+			t.Fatalf("arrivals: %s / %s", first.Raw, second.Raw)
+		}
+
+		b.want(b.do("GET", "/v1/public/queue/not-a-token/events", "", nil), 404, "not_found")
+
+		res, err := http.Get(b.srv.URL + "/v1/public/queue/" + second.str("token") + "/events")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
+			t.Fatalf("stream answered %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		events := make(chan map[string]any)
+		go func() {
+			defer close(events)
+			sc := bufio.NewScanner(res.Body)
+			name := ""
+			for sc.Scan() {
+				line := sc.Text()
+				if v, ok := strings.CutPrefix(line, "event: "); ok {
+					name = v
+				}
+				if v, ok := strings.CutPrefix(line, "data: "); ok {
+					var st map[string]any
+					if err := json.Unmarshal([]byte(v), &st); err != nil || name != "status" {
+						st = map[string]any{"broken": line, "event": name}
+					}
+					events <- st
+				}
+			}
+		}()
+		next := func() map[string]any {
+			t.Helper()
+			select {
+			case st, ok := <-events:
+				if !ok {
+					t.Fatal("the stream ended early")
+				}
+				return st
+			case <-time.After(time.Minute):
+				t.Fatal("no event in a minute")
+			}
+			return nil
+		}
+		if st := next(); st["status"] != "waiting" || st["position"] != float64(1) {
+			t.Fatalf("first event %v", st)
+		}
+
+		// Paying the first buyer's order frees the one slot.
+		held := b.do("POST", "/v1/events/"+eid+"/orders", ten.Access, map[string]any{
+			"buyer": map[string]any{"name": "Kim", "email": "kim@example.com"},
+			"items": []any{map[string]any{"ticket_type_id": ttid, "quantity": 1}}, "queue_token": first.str("token")})
+		b.want(held, 201, "")
+		b.want(b.do("POST", "/v1/orders/"+held.str("id")+"/pay", ten.Access, map[string]any{"method": "manual"}), 200, "")
+		if st := next(); st["status"] != "active" || st["expires_at"] == nil {
+			t.Fatalf("after the slot freed: %v", st)
+		}
+		select {
+		case st, ok := <-events:
+			if ok {
+				t.Fatalf("the stream went on after admission: %v", st)
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("the stream did not end after admission")
+		}
 	})
 }

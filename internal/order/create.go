@@ -512,7 +512,7 @@ func (d *draft) prepare() {
 	})
 	d.event = outbox.Subject{ID: o.ID, Raw: payload}
 	slices.SortFunc(out.Items, func(a, b Item) int { return strings.Compare(a.TicketTypeID, b.TicketTypeID) })
-	out.SeatIDs = slices.Sorted(slices.Values(out.SeatIDs))
+	slices.Sort(out.SeatIDs)
 	out.Sessions = slices.Sorted(slices.Values(in.Sessions))
 	if out.Sessions == nil {
 		out.Sessions = []string{}

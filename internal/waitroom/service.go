@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -48,6 +49,8 @@ type Service struct {
 
 	shufMu   sync.RWMutex
 	shuffles map[string]permutation // by event id; see shuffler
+
+	streams atomic.Int64 // status streams open now; see maxStreams
 }
 
 type roomCache struct {

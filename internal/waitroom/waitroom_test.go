@@ -482,3 +482,30 @@ func TestUnknownEventsLeaveNothing(t *testing.T) {
 		}
 	})
 }
+
+// TestStreamsAreBounded checks that a node refuses a status stream past
+// maxStreams open ones (the page then polls) and takes one again when a
+// stream has closed.
+func TestStreamsAreBounded(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Service, c *clock) {
+		ctx := context.Background()
+		ev := room(t)
+		configure(t, s, ev, Config{Enabled: true, AdmitPerMinute: 60, MaxActive: 1, ActiveTTL: 60, OpensAt: c.now()})
+		s.Join(ctx, ev, "ahead")
+		tok, err := s.Join(ctx, ev, "behind")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.streams.Store(maxStreams)
+		if _, err := s.HandleEvents(ctx, &TokenPath{Token: tok.Token}); !fault.Is(err, fault.Unavailable) {
+			t.Fatalf("stream past the bound: %v, want unavailable", err)
+		}
+		if n := s.streams.Load(); n != maxStreams {
+			t.Fatalf("a refused stream left the count at %d", n)
+		}
+		s.streams.Store(maxStreams - 1)
+		if res, err := s.HandleEvents(ctx, &TokenPath{Token: tok.Token}); err != nil || res.Body == nil {
+			t.Fatalf("stream under the bound: %v", err)
+		}
+	})
+}

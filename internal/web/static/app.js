@@ -92,7 +92,20 @@
         .then(function (s) { if (!s || !update(s)) setTimeout(poll, 3000); },
               function () { setTimeout(poll, 5000); });
     };
-    setTimeout(poll, 1000);
+    // The server pushes each change as a Server-Sent Event; the browser
+    // reconnects a broken stream by itself. Without EventSource, or when
+    // the server refuses the stream (too many open), the page polls.
+    if (window.EventSource) {
+      var es = new EventSource("/v1/public/queue/" + encodeURIComponent(token) + "/events");
+      es.addEventListener("status", function (e) {
+        if (update(JSON.parse(e.data))) es.close();
+      });
+      es.onerror = function () {
+        if (es.readyState === EventSource.CLOSED) setTimeout(poll, 1000);
+      };
+    } else {
+      setTimeout(poll, 1000);
+    }
   }
 })();
 
