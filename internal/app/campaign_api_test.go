@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -51,6 +52,19 @@ func TestCampaignAPI(t *testing.T) {
 			t.Fatalf("campaign: %s", c.Raw)
 		}
 		b.want(b.do("GET", "/v1/campaigns/"+cid, o.Access, nil), 200, "")
+		// The list names each campaign's schools as GET does.
+		b.want(b.do("POST", "/v1/campaigns", o.Access, campaignBody("No schools", quizGame, "auto")), 201, "")
+		list := b.do("GET", "/v1/campaigns", o.Access, nil)
+		for _, it := range list.Body["data"].([]any) {
+			c := it.(map[string]any)
+			want := "[]"
+			if c["id"] == cid {
+				want = `["` + sc.str("id") + `"]`
+			}
+			if got, _ := json.Marshal(c["school_ids"]); string(got) != want {
+				t.Errorf("listed campaign %v has school_ids %s, want %s", c["name"], got, want)
+			}
+		}
 		g := b.do("POST", "/v1/campaigns/"+cid+"/gifts", o.Access, map[string]any{"name": "Coffee", "stock": 1})
 		b.want(g, 201, "")
 		if g.str("id") == "" {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/usher-events/usher/internal/api"
 	"github.com/usher-events/usher/internal/gate"
+	"github.com/usher-events/usher/internal/report"
 	"github.com/usher-events/usher/internal/ticket"
 	"github.com/usher-events/usher/internal/waitroom"
 )
@@ -182,7 +183,7 @@ func (a *App) routes() {
 	api.Register(h, api.Public, op("POST", "/v1/public/campaigns/{campaign_id}/participations", "participate", "Take part in a campaign", "Campaigns"), cm.HandleParticipate)
 	api.Register(h, api.Public, answering(200, op("POST", "/v1/public/participations/{participation_id}/play", "play", "Play the game, decided on the server", "Campaigns")), cm.HandlePlay)
 	api.Register(h, api.Public, op("GET", "/v1/public/draws/{draw_id}", "get-public-draw", "A draw for anyone to verify", "Campaigns"), cm.HandleGetPublicDraw)
-	api.Register(h, api.Viewer, op("GET", "/v1/campaigns/{campaign_id}/report", "get-campaign-report", "A campaign's report as JSON, CSV, XLSX or PDF", "Campaigns"), a.reports.HandleReport)
+	api.Register(h, api.Viewer, report.Operation(h, op("GET", "/v1/campaigns/{campaign_id}/report", "get-campaign-report", "A campaign's report as JSON, CSV, XLSX or PDF", "Campaigns")), a.reports.HandleReport)
 	api.Register(h, api.Public, op("POST", "/apidata/external_record", "external-record", "Push a participation record (HTTP Basic auth)", "Campaigns"), cm.HandleExternalRecord)
 	api.Register(h, api.Staff, op("PUT", "/v1/campaigns/{campaign_id}", "update-campaign", "Replace a campaign's settings", "Campaigns"), cm.HandleUpdateCampaign)
 

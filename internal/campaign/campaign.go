@@ -393,7 +393,33 @@ func (s *Service) ListCampaigns(ctx context.Context, page api.PageParams) (*api.
 			args = append(args, after)
 		}
 		q += ` ORDER BY id DESC LIMIT ?`
-		return tx.Select(&out, q, append(args, page.Limit+1)...)
+		if err := tx.Select(&out, q, append(args, page.Limit+1)...); err != nil || len(out) == 0 {
+			return err
+		}
+		// The page's schools, with one query for all of its campaigns.
+		ids := make([]any, len(out))
+		for i := range out {
+			ids[i] = out[i].ID
+		}
+		var links []struct {
+			CampaignID string `db:"campaign_id"`
+			SchoolID   string `db:"school_id"`
+		}
+		if err := tx.Select(&links, `SELECT campaign_id, school_id FROM campaign_schools WHERE tenant_id = @tenant AND campaign_id IN (`+
+			db.Placeholders(len(ids))+`) ORDER BY campaign_id, school_id`, ids...); err != nil {
+			return err
+		}
+		schools := map[string][]string{}
+		for _, l := range links {
+			schools[l.CampaignID] = append(schools[l.CampaignID], l.SchoolID)
+		}
+		for i := range out {
+			out[i].SchoolIDs = schools[out[i].ID]
+			if out[i].SchoolIDs == nil {
+				out[i].SchoolIDs = []string{}
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -404,7 +430,6 @@ func (s *Service) ListCampaigns(ctx context.Context, page api.PageParams) (*api.
 			return nil, err
 		}
 		out[i].Status = out[i].StatusAt(now)
-		out[i].SchoolIDs = nil // listed per campaign by GetCampaign
 	}
 	return api.NewList(out, page.Limit, func(c Campaign) string { return c.ID }), nil
 }

@@ -17,7 +17,8 @@ import (
 	"github.com/usher-events/usher/internal/outbox"
 )
 
-// Eligibility says who takes part in a draw.
+// Eligibility says who takes part in a draw, besides never a rejected
+// participation.
 type Eligibility struct {
 	SuccessOnly  bool   `json:"success_only,omitempty" doc:"Only participations whose game succeeded."`
 	ApprovedOnly bool   `json:"approved_only,omitempty" doc:"Only approved participations."`
@@ -95,7 +96,7 @@ type drawRow struct {
 // CreateDrawInput describes a draw.
 type CreateDrawInput struct {
 	Count       int         `json:"count" minimum:"1" maximum:"100000"`
-	Eligibility Eligibility `json:"eligibility"`
+	Eligibility Eligibility `json:"eligibility,omitempty" doc:"Who takes part; empty means every participation that was not rejected."`
 }
 
 // CreateDraw freezes the eligible list of a campaign and commits to a secret
@@ -115,7 +116,9 @@ func (s *Service) CreateDraw(ctx context.Context, campaignID string, in CreateDr
 		if c, err = s.getCampaign(tx, campaignID); err != nil {
 			return err
 		}
-		q := `SELECT number, name, phone, id FROM participations WHERE tenant_id = @tenant AND campaign_id = ?`
+		// A rejected participation never takes part: the organizer turned
+		// it down, so it must not come back as a winner.
+		q := `SELECT number, name, phone, id FROM participations WHERE tenant_id = @tenant AND campaign_id = ? AND status <> 'rejected'`
 		args := []any{campaignID}
 		if in.Eligibility.SuccessOnly {
 			q += ` AND result = 'success'`

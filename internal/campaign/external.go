@@ -111,6 +111,11 @@ func (s *Service) credentialOwner(tx *db.Tx, username, password string) (credID,
 	return row.ID, row.TenantID, nil
 }
 
+// externalClockSkew is how far ahead of this server's clock an outside
+// system's time may run: a record from further ahead tells of a
+// participation that has not happened.
+const externalClockSkew = 5 * time.Minute
+
 // RecordExternal accepts a participation record from an outside system. The
 // raw body is archived verbatim with the time it arrived, as accepted or
 // rejected with the reason; a rejected record still gets its 4xx.
@@ -139,6 +144,9 @@ func (s *Service) RecordExternal(ctx context.Context, username, password string,
 			return err
 		}
 		at, _ := time.Parse(time.RFC3339, rec.Time)
+		if at.After(received.Add(externalClockSkew)) {
+			return fault.Field("time", "must not be in the future")
+		}
 		p.channel = "external"
 		out, err = s.insertParticipation(tx, c, p, SourceExternal, Meta{At: at, UserAgent: "external:" + credID})
 		if err != nil {

@@ -327,6 +327,15 @@ func (s *Service) play(tx *db.Tx, participationID string, in PlayInput) (*PlayRe
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil, fault.New(fault.AlreadyPlayed, "this participation has played already")
 	}
+	// Read the row again now that it is claimed: an approval or rejection
+	// that committed while the claim waited for it (PostgreSQL) is seen
+	// here, instead of being written over with the state read before.
+	if p, err = getParticipation(tx, participationID); err != nil {
+		return nil, err
+	}
+	if p.Status == StatusRejected {
+		return nil, fault.New(fault.Conflict, "this participation was rejected")
+	}
 	gifts, err := campaignGifts(tx, c.ID)
 	if err != nil {
 		return nil, err
@@ -404,6 +413,12 @@ func (s *Service) play(tx *db.Tx, participationID string, in PlayInput) (*PlayRe
 	if won != nil {
 		p.GiftID, p.GiftStatus, giftName = won.ID, GiftReserved, won.Name
 		out.Gift = &GiftRef{ID: won.ID, Name: won.Name}
+		// An organizer may approve before the game is played: the gift is
+		// then confirmed at once, as Approve would have done, or it would
+		// stay reserved with no way left to confirm or hand it out.
+		if p.Status == StatusApproved {
+			p.GiftStatus = GiftConfirmed
+		}
 	}
 	approvedNow := out.Result == ResultSuccess && c.Approval == "auto" && p.Status == StatusPending
 	if approvedNow {

@@ -3,7 +3,33 @@ package report
 import (
 	"context"
 	"mime"
+	"reflect"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/usher-events/usher/internal/campaign"
 )
+
+// Operation documents op's answers per format: the report's JSON, or the
+// file of a CSV, XLSX or PDF download.
+func Operation(a huma.API, op huma.Operation) huma.Operation {
+	file := func() *huma.MediaType {
+		return &huma.MediaType{Schema: &huma.Schema{Type: huma.TypeString, Format: "binary"}}
+	}
+	op.Responses = map[string]*huma.Response{"200": {
+		Description: "The report: JSON inline (format=json), or a download named event_report_YYYYMMDD.<ext>",
+		Headers: map[string]*huma.Param{
+			"Content-Disposition": {Schema: &huma.Schema{Type: huma.TypeString}, Description: "attachment; filename=… for csv, xlsx and pdf"},
+		},
+		Content: map[string]*huma.MediaType{
+			"application/json": {Schema: a.OpenAPI().Components.Schemas.Schema(reflect.TypeOf(campaign.Stats{}), true, "")},
+			"text/csv":         file(),
+			"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": file(),
+			"application/pdf": file(),
+		},
+	}}
+	return op
+}
 
 // ReportRequest asks for a campaign's report.
 type ReportRequest struct {

@@ -115,23 +115,27 @@ func (s *Service) Render(ctx context.Context, campaignID, format string) (*File,
 	return nil, fault.Field("format", "must be one of json, csv, xlsx, pdf")
 }
 
-// sections lists the breakdowns with their labels.
-func sections(st *campaign.Stats) []struct {
+// section is one breakdown with its label. Gifts tells whether its groups
+// carry gifts sent: only the channel breakdown counts them (see
+// campaign.Stats), and a count that was never taken must not read as 0.
+type section struct {
 	Key, Label string
 	Groups     []campaign.Group
-} {
-	return []struct {
-		Key, Label string
-		Groups     []campaign.Group
-	}{
-		{"school", "학교별 (by school)", st.BySchool},
-		{"department", "학과별 (by department)", st.ByDepartment},
-		{"channel", "채널별 (by channel)", st.ByChannel},
-		{"hour", "시간대별 (by hour, UTC)", st.ByHour},
+	Gifts      bool
+}
+
+// sections lists the breakdowns with their labels.
+func sections(st *campaign.Stats) []section {
+	return []section{
+		{"school", "학교별 (by school)", st.BySchool, false},
+		{"department", "학과별 (by department)", st.ByDepartment, false},
+		{"channel", "채널별 (by channel)", st.ByChannel, true},
+		{"hour", "시간대별 (by hour, UTC)", st.ByHour, false},
 	}
 }
 
-// CSV renders the report as CSV: the totals, then one row per group. It
+// CSV renders the report as CSV: the totals, then one row per group (the
+// gifts_sent cell is empty in sections that do not count gifts). It
 // starts with a UTF-8 byte order mark so that spreadsheet programs read
 // Korean names correctly.
 func CSV(st *campaign.Stats) ([]byte, error) {
@@ -142,7 +146,11 @@ func CSV(st *campaign.Stats) ([]byte, error) {
 	w.Write([]string{"total", st.CampaignID, st.CampaignName, strconv.Itoa(st.Participants), strconv.Itoa(st.Successes), strconv.Itoa(st.Failures), strconv.Itoa(st.GiftsSent)})
 	for _, sec := range sections(st) {
 		for _, g := range sec.Groups {
-			w.Write([]string{sec.Key, g.Key, g.Name, strconv.Itoa(g.Participants), strconv.Itoa(g.Successes), strconv.Itoa(g.Failures), strconv.Itoa(g.GiftsSent)})
+			gifts := ""
+			if sec.Gifts {
+				gifts = strconv.Itoa(g.GiftsSent)
+			}
+			w.Write([]string{sec.Key, g.Key, g.Name, strconv.Itoa(g.Participants), strconv.Itoa(g.Successes), strconv.Itoa(g.Failures), gifts})
 		}
 	}
 	w.Flush()
@@ -179,7 +187,11 @@ func XLSX(st *campaign.Stats) ([]byte, error) {
 			return nil, err
 		}
 		for i, g := range sec.Groups {
-			r := []any{g.Key, g.Name, g.Participants, g.Successes, g.Failures, g.GiftsSent}
+			var gifts any // an empty cell where the section does not count gifts
+			if sec.Gifts {
+				gifts = g.GiftsSent
+			}
+			r := []any{g.Key, g.Name, g.Participants, g.Successes, g.Failures, gifts}
 			if err := f.SetSheetRow(name, "A"+strconv.Itoa(i+2), &r); err != nil {
 				return nil, err
 			}
