@@ -215,7 +215,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	// Messages and jobs: built here, started by Serve.
 	a.jobs = job.NewRunner(conn, job.Config{Now: a.now, Logger: log})
 	a.dispatch = outbox.NewDispatcher(conn, a.jobs, outbox.DispatcherConfig{Now: a.now, Logger: log})
-	notifyCfg := notify.Config{Tickets: a.tickets, BaseURL: cfg.publicURL(), Now: a.now, Logger: log, Managers: managers{a.tenants}}
+	notifyCfg := notify.Config{Tickets: a.tickets, BaseURL: cfg.publicURL(), Now: a.now, Logger: log, Managers: managers{a.tenants}, Events: messageEvents{a.events}}
 	if cfg.SMTPURL != "" {
 		mailer, err := notify.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
 		if err != nil {
@@ -383,6 +383,17 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		err = nil
 	}
 	return errors.Join(err, a.Close(sctx))
+}
+
+// messageEvents gives notify the event domain's events as messages show them.
+type messageEvents struct{ events *event.Service }
+
+func (m messageEvents) EventInfo(ctx context.Context, eventID string) (notify.EventInfo, error) {
+	e, err := m.events.Get(ctx, eventID)
+	if err != nil {
+		return notify.EventInfo{}, err
+	}
+	return notify.EventInfo{ID: e.ID, Name: e.Name, StartsAt: e.StartsAt, EndsAt: e.EndsAt, Timezone: e.Timezone, Venue: e.Venue}, nil
 }
 
 // managers gives notify the tenant domain's owners and admins.

@@ -9,18 +9,14 @@ import (
 )
 
 // OrderEvent is the payload of "order.created" and "order.paid" as the order
-// domain emits it.
+// domain emits it. order.paid carries the event; order.created (written on
+// the flash-sale path, kept small) names it by EventID only, and the event
+// is read when the message is rendered.
 type OrderEvent struct {
-	OrderID string `json:"order_id"`
-	Event   struct {
-		ID       string    `json:"id"`
-		Name     string    `json:"name"`
-		StartsAt time.Time `json:"starts_at"`
-		EndsAt   time.Time `json:"ends_at"`
-		Timezone string    `json:"timezone"`
-		Venue    string    `json:"venue"`
-	} `json:"event"`
-	Buyer struct {
+	OrderID string    `json:"order_id"`
+	EventID string    `json:"event_id"`
+	Event   EventInfo `json:"event"`
+	Buyer   struct {
 		Name  string `json:"name"`
 		Email string `json:"email"`
 		Phone string `json:"phone"`
@@ -29,6 +25,16 @@ type OrderEvent struct {
 	Total    int64         `json:"total"`
 	Currency string        `json:"currency"`
 	Tickets  []OrderTicket `json:"tickets"`
+}
+
+// EventInfo is what order messages show of the event.
+type EventInfo struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	StartsAt time.Time `json:"starts_at"`
+	EndsAt   time.Time `json:"ends_at"`
+	Timezone string    `json:"timezone"`
+	Venue    string    `json:"venue"`
 }
 
 // OrderTicket is one ticket of an order event.

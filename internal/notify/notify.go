@@ -45,6 +45,15 @@ type Config struct {
 	// Managers finds who gets the organization's own messages (budget
 	// alerts); nil sends none.
 	Managers Managers
+	// Events reads the event of an order message whose payload names it by
+	// id only (order.created's); nil leaves such messages without it.
+	Events Events
+}
+
+// Events reads an event of ctx's tenant as order messages show it; an
+// unknown one is a not_found fault.
+type Events interface {
+	EventInfo(ctx context.Context, eventID string) (EventInfo, error)
 }
 
 // Managers reads the owners and admins of ctx's tenant.
@@ -272,6 +281,11 @@ func (s *Service) handleSend(ctx context.Context, j *job.Job) error {
 	if p.Budget != nil {
 		return s.sendBudgetAlert(ctx, p, key)
 	}
+	if p.Order != nil {
+		if err := s.fillEvents(ctx, []*OrderEvent{p.Order}); err != nil {
+			return err
+		}
+	}
 	m, err := s.renderJob(ctx, p, templateMemo{})
 	if err != nil {
 		return err
@@ -303,17 +317,29 @@ func (s *Service) handleSendMany(ctx context.Context, j *job.Job) error {
 	memo := templateMemo{}
 	ms := make([]outgoing, 0, len(events))
 	ps := make([]sendJob, 0, len(events))
-	var alone []outbox.Event
+	var alone, sendable []outbox.Event
+	var orders []*OrderEvent
 	for _, e := range events {
-		var o OrderEvent
-		if err := json.Unmarshal(e.Payload, &o); err != nil || o.OrderID == "" {
+		o := new(OrderEvent)
+		if err := json.Unmarshal(e.Payload, o); err != nil || o.OrderID == "" {
 			alone = append(alone, e)
 			continue
 		}
 		if o.Buyer.Email == "" {
 			continue
 		}
-		sj := sendJob{Kind: KindConfirmation, Order: &o}
+		sendable, orders = append(sendable, e), append(orders, o)
+	}
+	if err := s.fillEvents(ctx, orders); err != nil && !job.IsPermanent(err) {
+		return err
+	}
+	for i, e := range sendable {
+		o := orders[i]
+		if o.Event.ID == "" && o.EventID != "" {
+			alone = append(alone, e) // its event is gone: the job path fails it on its own
+			continue
+		}
+		sj := sendJob{Kind: KindConfirmation, Order: o}
 		m, err := s.renderJob(ctx, sj, memo)
 		if job.IsPermanent(err) {
 			alone = append(alone, e)
@@ -340,6 +366,37 @@ func (s *Service) handleSendMany(ctx context.Context, j *job.Job) error {
 		}
 	}
 	return s.send(ctx, ms, ps)
+}
+
+// fillEvents reads the event of each order payload that names it only by
+// id (order.created's), once per event. An event that cannot be found is a
+// permanent error, after the others were filled in.
+func (s *Service) fillEvents(ctx context.Context, orders []*OrderEvent) error {
+	if s.cfg.Events == nil {
+		return nil
+	}
+	var missing error
+	read := map[string]EventInfo{}
+	for _, o := range orders {
+		if o.Event.ID != "" || o.EventID == "" {
+			continue
+		}
+		e, ok := read[o.EventID]
+		if !ok {
+			var err error
+			e, err = s.cfg.Events.EventInfo(ctx, o.EventID)
+			if fault.Is(err, fault.NotFound) {
+				missing = job.Permanent(fmt.Errorf("notify: order %s: no event %s", o.OrderID, o.EventID))
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			read[o.EventID] = e
+		}
+		o.Event = e
+	}
+	return missing
 }
 
 // renderJob renders the message a job describes.

@@ -118,7 +118,7 @@ func newStack(t *testing.T, conn *db.DB, clk *clock, mailer notify.Mailer) *stac
 	t.Helper()
 	r := job.NewRunner(conn, job.Config{Now: clk.Now})
 	d := outbox.NewDispatcher(conn, r, outbox.DispatcherConfig{Now: clk.Now})
-	n := notify.NewService(conn, r, d, notify.Config{Mailer: mailer, Tickets: fakePDF{}, BaseURL: "https://usher.test", Now: clk.Now})
+	n := notify.NewService(conn, r, d, notify.Config{Mailer: mailer, Tickets: fakePDF{}, BaseURL: "https://usher.test", Now: clk.Now, Events: fakeEvents{}})
 	return &stack{runner: r, dispatch: d, notify: n}
 }
 
@@ -586,4 +586,65 @@ func TestConfirmationsShareOneJob(t *testing.T) {
 			t.Fatalf("a replayed event sent again: %d mails", box.total())
 		}
 	})
+}
+
+// TestConfirmationReadsTheEvent: order.created names its event by id only
+// (the order domain keeps that payload small); the confirmation reads the
+// event and shows its name, venue and start in its time zone, on the path
+// of one order and on the path of a batch of them.
+func TestConfirmationReadsTheEvent(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		conn := dbtest.Open(t, d)
+		box := startMailbox(t)
+		clk := &clock{t: time.Date(2026, 5, 1, 3, 0, 0, 0, time.UTC)}
+		node := newStack(t, conn, clk, smtpMailer(t, box))
+		now := clk.Now()
+		err := conn.Write(context.Background(), func(tx *db.Tx) error {
+			_, err := tx.Exec(`INSERT INTO tenants (id, name, tier, created_at) VALUES (?, 'T', 'basic', ?)`, tenantID, now)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		created := func(orderID string) map[string]any {
+			return map[string]any{"order_id": orderID, "event_id": "evt_mail", "status": "held", "total": 99000, "currency": "KRW", "locale": "ko",
+				"buyer": map[string]any{"name": "김민지", "email": orderID + "@example.com"}}
+		}
+		emit(t, conn, "order.created", "ord_one", created("ord_one"), now)
+		node.step(t)
+		for _, o := range []string{"ord_b1", "ord_b2", "ord_b3"} {
+			emit(t, conn, "order.created", o, created(o), now)
+		}
+		if _, err := node.dispatch.DispatchOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if many := pendingJobs(t, conn, "notify.send-many"); many != 1 {
+			t.Fatalf("%d send-many jobs for three orders, want 1", many)
+		}
+		node.step(t)
+		list, err := node.notify.ListMessages(db.WithTenant(context.Background(), tenantID), notify.MessageFilter{}, api.PageParams{Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Body.Data) != 4 {
+			t.Fatalf("%d messages for four orders: %+v", len(list.Body.Data), list.Body.Data)
+		}
+		for _, m := range list.Body.Data {
+			if !strings.Contains(m.Subject, "가을 컨퍼런스") || !strings.Contains(m.Body, "COEX Hall B") || !strings.Contains(m.Body, "2026년 10월 15일 10:00 (KST)") {
+				t.Errorf("%s: the confirmation does not show the event: %q / %q", m.SubjectID, m.Subject, m.Body)
+			}
+		}
+	})
+}
+
+// fakeEvents is the event domain as notify sees it: evt_mail, a conference
+// that starts at 10:00 in Seoul, and no other event.
+type fakeEvents struct{}
+
+func (fakeEvents) EventInfo(_ context.Context, id string) (notify.EventInfo, error) {
+	if id != "evt_mail" {
+		return notify.EventInfo{}, fault.New(fault.NotFound, "no such event")
+	}
+	start := time.Date(2026, 10, 15, 1, 0, 0, 0, time.UTC)
+	return notify.EventInfo{ID: id, Name: "가을 컨퍼런스", StartsAt: start, EndsAt: start.Add(8 * time.Hour), Timezone: "Asia/Seoul", Venue: "COEX Hall B"}, nil
 }

@@ -2,10 +2,14 @@ package web
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/usher-events/usher/internal/api"
+	"github.com/usher-events/usher/internal/event"
 	"github.com/usher-events/usher/internal/fault"
 	"github.com/usher-events/usher/internal/order"
 )
@@ -41,6 +45,79 @@ type staffOrderPage struct {
 	CanWrite  bool
 	// SeatLabels name the order's seats ("Floor A-5").
 	SeatLabels []string
+	// Answers, Sessions and Consents are what the buyer gave on the
+	// registration form.
+	Answers  []answerView
+	Sessions []event.Session
+	Consents []consentView
+}
+
+// answerView is one answer of a registration, under its question's label.
+type answerView struct{ Label, Value string }
+
+// consentView is what a registrant said to one consent, in its version.
+type consentView struct {
+	Text, Version string
+	Granted       bool
+}
+
+// registration lays out an order's answers in the order of the event's
+// form (answers to questions since removed come last, under their key),
+// its sessions and its consents. The buyer's name and email are on the page
+// already, and so is the phone when the buyer gave one.
+func registration(d *staffOrderPage, lang string, form *event.Form, sessions []event.Session) {
+	o := d.Order
+	show := func(v any) string {
+		switch x := v.(type) {
+		case []any:
+			parts := make([]string, 0, len(x))
+			for _, p := range x {
+				parts = append(parts, fmt.Sprint(p))
+			}
+			return strings.Join(parts, ", ")
+		case nil:
+			return ""
+		}
+		return fmt.Sprint(v)
+	}
+	skip := map[string]bool{"name": true, "email": true, "phone": o.Buyer.Phone != ""}
+	seen := map[string]bool{}
+	for _, f := range form.Fields {
+		seen[f.Key] = true
+		v, ok := o.Answers[f.Key]
+		if !ok || skip[f.Key] || show(v) == "" {
+			continue
+		}
+		label := f.Label
+		if label == "" {
+			label = f.Key
+			if k := "qfield." + f.Key; hasKey(k) {
+				label = translate(catalogs[lang], k)
+			}
+		}
+		d.Answers = append(d.Answers, answerView{Label: label, Value: show(v)})
+	}
+	for _, k := range slices.Sorted(maps.Keys(o.Answers)) {
+		if !seen[k] && !skip[k] && show(o.Answers[k]) != "" {
+			d.Answers = append(d.Answers, answerView{Label: k, Value: show(o.Answers[k])})
+		}
+	}
+	for _, s := range sessions {
+		if slices.Contains(o.Sessions, s.ID) {
+			d.Sessions = append(d.Sessions, s)
+		}
+	}
+	texts := map[string]string{}
+	for _, c := range form.Consents {
+		texts[c.Key] = c.Text
+	}
+	for _, c := range o.Consents {
+		text := texts[c.Key]
+		if text == "" {
+			text = c.Key
+		}
+		d.Consents = append(d.Consents, consentView{Text: text, Version: consentVersion(c.Version), Granted: c.Granted})
+	}
 }
 
 // CanCancel reports whether the order can still be cancelled: anything but
@@ -85,6 +162,15 @@ func (p *Pages) staffOrderView(v *visit, orderID string) (*view, error) {
 	}
 	d := &staffOrderPage{Order: o, EventName: e.Name, Timezone: e.Timezone, TypeNames: names,
 		CanWrite: writer.roles.Allows(v.sess.Principal.Role)}
+	form, err := p.deps.Events.GetForm(v.ctx(), o.EventID)
+	if err != nil {
+		return nil, err
+	}
+	sessions, err := p.deps.Events.ListSessions(v.ctx(), o.EventID)
+	if err != nil {
+		return nil, err
+	}
+	registration(d, v.lang, form, sessions)
 	if len(o.SeatIDs) > 0 && p.deps.Seats != nil {
 		seats, err := p.deps.Seats.List(v.ctx(), o.EventID)
 		if err != nil {

@@ -32,6 +32,9 @@ type publicEventPage struct {
 	// Fields are the form's own questions; name, email and phone are asked
 	// as the buyer's.
 	Fields []event.Field
+	// PhoneRequired says the form makes the buyer's phone a required
+	// answer (name and email always are).
+	PhoneRequired bool
 	// Quantities and Picks hold a failed registration's choices.
 	Quantities map[string]string
 	Picks      map[string]bool
@@ -72,6 +75,18 @@ func (d *publicEventPage) QuantityTypes() []event.PublicTicketType {
 
 // Seated reports whether a ticket type is sold by seat.
 func (d *publicEventPage) Seated(ticketTypeID string) bool { return d.seated[ticketTypeID] }
+
+// ConsentVersion is how a consent's version reads beside its text.
+func (d *publicEventPage) ConsentVersion(v string) string { return consentVersion(v) }
+
+// consentVersion is how a consent's version reads: "v3" for "3", and a
+// version already written "v1" stays "v1".
+func consentVersion(v string) string {
+	if strings.HasPrefix(v, "v") || strings.HasPrefix(v, "V") {
+		return v
+	}
+	return "v" + v
+}
 
 // BestOptions are the counts a buyer may ask the server to pick.
 func (d *publicEventPage) BestOptions() []int { return []int{0, 1, 2, 3, 4, 5, 6, 7, 8} }
@@ -162,6 +177,7 @@ func (p *Pages) publicEvent(v *visit, eventID string) (*publicEventPage, error) 
 	if e.Form != nil {
 		for _, f := range e.Form.Fields {
 			if slices.Contains(buyerKeys, f.Key) {
+				d.PhoneRequired = d.PhoneRequired || (f.Key == "phone" && f.Required)
 				continue
 			}
 			if f.Label == "" {
@@ -326,6 +342,9 @@ func markBad(bad map[string]bool, err error) {
 		switch {
 		case strings.HasPrefix(name, "buyer."):
 			name = strings.TrimPrefix(name, "buyer.")
+		case slices.Contains(buyerKeys, strings.TrimPrefix(name, "answers.")):
+			// The form's name, email and phone are the buyer's inputs.
+			name = strings.TrimPrefix(name, "answers.")
 		case strings.HasPrefix(name, "answers."):
 			name = "answer_" + strings.TrimPrefix(name, "answers.")
 		case strings.HasPrefix(name, "consents."):
