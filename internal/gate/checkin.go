@@ -21,7 +21,7 @@ type ScanInput struct {
 	Direction string     `json:"direction,omitempty" enum:"in,out" doc:"Default in. out records someone leaving (events with in/out re-entry)."`
 	ScanID    string     `json:"scan_id,omitempty" maxLength:"100" doc:"The device's own id of this scan: sending it again returns the first answer and counts once."`
 	DeviceID  string     `json:"device_id,omitempty" maxLength:"100"`
-	ScannedAt *time.Time `json:"scanned_at,omitempty" doc:"When the device scanned; default now."`
+	ScannedAt *time.Time `json:"scanned_at,omitempty" doc:"When the device scanned; default now. A time more than 5 minutes ahead of the clock that decides counts as now."`
 }
 
 // TicketInfo is what a scan shows of the ticket.
@@ -84,6 +84,10 @@ func insertCheckin(tx *db.Tx, c *checkinRow, onConflictNothing bool) (bool, erro
 	return n == 1, err
 }
 
+// MaxClockSkew is how far ahead of the deciding clock a scan's scanned_at
+// may be; later times count as now.
+const MaxClockSkew = 5 * time.Minute
+
 // errReplay rolls back a scan whose scan_id another transaction recorded
 // first; the caller then answers with the stored scan.
 var errReplay = errors.New("gate: scan id already recorded")
@@ -108,7 +112,9 @@ func (in *ScanInput) Normalize(now time.Time) error {
 	if in.ScanID == "" {
 		in.ScanID = id.New("scn")
 	}
-	if in.ScannedAt == nil || in.ScannedAt.IsZero() {
+	if in.ScannedAt == nil || in.ScannedAt.IsZero() || in.ScannedAt.After(now.Add(MaxClockSkew)) {
+		// A device clock far ahead would count the scan in "the last
+		// minutes" of the dashboard for as long as it is ahead.
 		in.ScannedAt = &now
 	}
 	t := in.ScannedAt.UTC().Truncate(time.Microsecond)
@@ -170,6 +176,9 @@ func (s *Service) RecordScan(ctx context.Context, in ScanInput) (*ScanResult, er
 		if err != nil {
 			return nil, err
 		}
+		if prev.TicketID != row.TicketID || prev.GateID != row.GateID || prev.Direction != row.Direction {
+			return nil, ReusedScanID(in.ScanID)
+		}
 		return s.replay(ctx, prev)
 	}
 	if err != nil {
@@ -178,6 +187,13 @@ func (s *Service) RecordScan(ctx context.Context, in ScanInput) (*ScanResult, er
 	s.live.Notify(ctx, row.EventID)
 	res, err := answer(row, &holder, false)
 	return s.named(ctx, res), err
+}
+
+// ReusedScanID refuses a scan whose scan_id was recorded for another
+// ticket, gate or direction: answering with that first scan would show one
+// person's result for another's ticket.
+func ReusedScanID(scanID string) error {
+	return fault.New(fault.IdempotencyRe, "scan_id %q was already used for another scan (another ticket, gate or direction); send a new scan_id", scanID)
 }
 
 // named fills in the ticket type's name of an admitted scan's answer.
@@ -393,7 +409,7 @@ func (s *Service) PushScans(ctx context.Context, eventID, source string, scans [
 			return nil, verr
 		}
 		at := sc.ScannedAt.UTC().Truncate(time.Microsecond)
-		if at.IsZero() {
+		if at.IsZero() || at.After(now.Add(MaxClockSkew)) {
 			at = now
 		}
 		if verr == nil && claims.TicketTypeID != "" {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/usher-events/usher/internal/api"
+	"github.com/usher-events/usher/internal/db"
 	"github.com/usher-events/usher/internal/ticket"
 )
 
@@ -19,10 +20,20 @@ type SyncPage struct {
 	// TicketTypes name the event's ticket types, so that a node's answers
 	// show "VIP" as the server's do.
 	TicketTypes []TicketTypeRef `json:"ticket_types"`
+	// Presence lists the tickets admitted so far (changed since since), on
+	// the first page only, so that a node that is online refuses a ticket
+	// admitted at another place instead of letting it in twice.
+	Presence []PresenceRef `json:"presence,omitempty"`
 	// ServerTime is when this page was read; pass it (minus a margin for
 	// transactions that commit late) as since on the next sync.
 	ServerTime time.Time `json:"server_time"`
 	NextCursor string    `json:"next_cursor,omitempty"`
+}
+
+// PresenceRef is one admitted ticket as a gate node learns it.
+type PresenceRef struct {
+	TicketID string `json:"ticket_id" db:"ticket_id"`
+	Inside   bool   `json:"inside" db:"inside"`
 }
 
 // Sync returns a page of an event's gate data for the tenant of ctx.
@@ -57,5 +68,17 @@ func (s *Service) Sync(ctx context.Context, eventID string, since time.Time, cur
 		hs = []ticket.Holder{}
 	}
 	page.Tickets = hs
+	if cursor == "" {
+		q := `SELECT ticket_id, inside FROM presence WHERE tenant_id = @tenant AND event_id = ?`
+		args := []any{eventID}
+		if !since.IsZero() {
+			q += ` AND updated_at >= ?`
+			args = append(args, since.UTC())
+		}
+		err := s.db.Read(ctx, func(tx *db.Tx) error { return tx.Select(&page.Presence, q+` ORDER BY ticket_id`, args...) })
+		if err != nil {
+			return nil, err
+		}
+	}
 	return page, nil
 }

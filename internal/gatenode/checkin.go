@@ -32,6 +32,12 @@ type scanRow struct {
 
 var errReplay = errors.New("gatenode: scan id already recorded")
 
+// same reports whether a scan sent again is the recorded one (same code at
+// the same gate, same direction), so that its first answer may be replayed.
+func (r *scanRow) same(in gate.ScanInput) bool {
+	return r.Code == in.Code && r.GateID == in.GateID && r.Direction == in.Direction
+}
+
 // Scan decides a scan with the local copy and writes it to the journal
 // before returning, so that an answered scan survives a crash. A refusal is
 // returned as a fault error with its code, like the server's.
@@ -41,6 +47,9 @@ func (n *Node) Scan(ctx context.Context, in gate.ScanInput) (*gate.ScanResult, e
 		return nil, err
 	}
 	if prev, err := n.stored(ctx, in.ScanID); err == nil {
+		if !prev.same(in) {
+			return nil, gate.ReusedScanID(in.ScanID)
+		}
 		return n.answer(prev, true)
 	} else if !fault.Is(err, fault.NotFound) {
 		return nil, err
@@ -99,6 +108,9 @@ func (n *Node) Scan(ctx context.Context, in gate.ScanInput) (*gate.ScanResult, e
 		if err != nil {
 			return nil, err
 		}
+		if !prev.same(in) {
+			return nil, gate.ReusedScanID(in.ScanID)
+		}
 		return n.answer(prev, true)
 	}
 	if err != nil {
@@ -109,7 +121,29 @@ func (n *Node) Scan(ctx context.Context, in gate.ScanInput) (*gate.ScanResult, e
 }
 
 // move changes the local presence, as the server does (see gate.Service).
+// A ticket this node has not seen yet is first checked against what the
+// server last said: admitted elsewhere (and, with in/out, still inside) is
+// refused like a second scan here.
 func move(tx *db.Tx, st gate.Settings, row *scanRow) error {
+	var local int
+	if err := tx.Get(&local, `SELECT COUNT(*) FROM node_presence WHERE ticket_id = ?`, row.TicketID); err != nil {
+		return err
+	}
+	if local == 0 {
+		var remote []bool
+		if err := tx.Select(&remote, `SELECT inside FROM node_remote_presence WHERE ticket_id = ?`, row.TicketID); err != nil {
+			return err
+		}
+		if len(remote) == 1 {
+			switch {
+			case row.Direction == gate.DirectionOut && st.Reentry == gate.ReentryInOut && remote[0]:
+				_, err := tx.Exec(`INSERT INTO node_presence (ticket_id, inside, scan_id) VALUES (?, 0, ?)`, row.TicketID, row.ScanID)
+				return err
+			case row.Direction == gate.DirectionIn && (st.Reentry != gate.ReentryInOut || remote[0]):
+				return fault.New(fault.AlreadyCheckedIn, "this ticket was already checked in at another gate")
+			}
+		}
+	}
 	if row.Direction == gate.DirectionOut {
 		if st.Reentry != gate.ReentryInOut {
 			return fault.New(fault.Invalid, "this event admits each ticket once; it does not record leaving")

@@ -177,6 +177,10 @@ var schema = []string{
 	)`,
 	`CREATE INDEX IF NOT EXISTS node_scans_pending ON node_scans (pushed, seq)`,
 	`CREATE TABLE IF NOT EXISTS node_presence (ticket_id TEXT PRIMARY KEY, inside INTEGER NOT NULL, scan_id TEXT NOT NULL)`,
+	// What the server last said about admissions anywhere (this node's own
+	// pushed scans included), so that an online node refuses a ticket that
+	// came in at another place.
+	`CREATE TABLE IF NOT EXISTS node_remote_presence (ticket_id TEXT PRIMARY KEY, inside INTEGER NOT NULL)`,
 }
 
 func (n *Node) migrate(ctx context.Context) error {

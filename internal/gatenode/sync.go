@@ -212,6 +212,12 @@ func (n *Node) store(ctx context.Context, keys []ticket.Key, p *gate.SyncPage) e
 				return err
 			}
 		}
+		for _, pr := range p.Presence {
+			if _, err := tx.Exec(`INSERT INTO node_remote_presence (ticket_id, inside) VALUES (?, ?) ON CONFLICT (ticket_id) DO UPDATE SET inside = excluded.inside`,
+				pr.TicketID, pr.Inside); err != nil {
+				return err
+			}
+		}
 		for k, v := range meta {
 			if _, err := tx.Exec(`INSERT INTO node_meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v`, k, v); err != nil {
 				return err

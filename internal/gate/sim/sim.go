@@ -9,6 +9,7 @@
 package sim
 
 import (
+	"container/heap"
 	"fmt"
 	"io"
 	"math"
@@ -111,14 +112,20 @@ type Result struct {
 
 // Run simulates the plan.
 func Run(p Plan) (*Result, error) {
-	if p.Attendees <= 0 || p.Gates <= 0 || p.RatePerGate <= 0 || len(p.Curve) == 0 {
-		return nil, fmt.Errorf("simulate: need attendees, gates, a rate per gate and an arrival curve")
+	if p.Attendees <= 0 || p.Gates <= 0 || !(p.RatePerGate > 0) || len(p.Curve) == 0 {
+		return nil, fmt.Errorf("simulate: need attendees, gates, a rate per gate and an arrival curve (each above zero)")
 	}
 	if p.Attendees > 10_000_000 || p.Gates > 10_000 {
 		return nil, fmt.Errorf("simulate: at most 10,000,000 attendees and 10,000 gates")
 	}
+	if p.RatePerGate < 0.01 || p.RatePerGate > 6000 {
+		return nil, fmt.Errorf("simulate: the rate per gate must be 0.01 to 6,000 check-ins per minute")
+	}
 	if p.Bucket <= 0 {
 		p.Bucket = 5 * time.Minute
+	}
+	if p.Bucket < time.Second {
+		return nil, fmt.Errorf("simulate: the reporting interval must be at least 1s")
 	}
 	if p.TargetWait <= 0 {
 		p.TargetWait = 3 * time.Minute
@@ -127,21 +134,25 @@ func Run(p Plan) (*Result, error) {
 	service := time.Duration(float64(time.Minute) / p.RatePerGate)
 	type visit struct{ arrive, start time.Duration }
 	perGate := make([][]visit, p.Gates)
-	free := make([]time.Duration, p.Gates)
+	// free holds the lanes by the time they free up (then by number): the
+	// next attendee joins the first, as a person picks the shortest line.
+	free := make(lanes, p.Gates)
+	for g := range free {
+		free[g] = lane{g: g}
+	}
 	waits := make([]time.Duration, 0, len(arrivals))
 	var done time.Duration
 	for _, a := range arrivals {
-		g := 0
-		for k := 1; k < p.Gates; k++ {
-			if free[k] < free[g] {
-				g = k
-			}
-		}
-		start := max(a, free[g])
-		free[g] = start + service
-		done = max(done, free[g])
+		g := free[0].g
+		start := max(a, free[0].free)
+		free[0].free = start + service
+		heap.Fix(&free, 0)
+		done = max(done, start+service)
 		perGate[g] = append(perGate[g], visit{a, start})
 		waits = append(waits, start-a)
+	}
+	if rows := int64(done/p.Bucket) + 1; rows*int64(p.Gates) > 1_000_000 {
+		return nil, fmt.Errorf("simulate: the forecast would have %d rows of %d gates; use a longer --interval", rows, p.Gates)
 	}
 	r := &Result{Plan: p, Done: done, PerGateAvg: make([]time.Duration, p.Gates)}
 	var sum time.Duration
@@ -163,18 +174,21 @@ func Run(p Plan) (*Result, error) {
 		}
 	}
 	const samples = 10
+	// Each lane's visits are in order of arrival and, first come first
+	// served, of start too: one cursor per lane walks them once, and the
+	// queue at t is those arrived by t minus those started by t.
+	next := make([]int, p.Gates)
 	for at := time.Duration(0); at < done; at += p.Bucket {
 		pt := Point{At: at, Gates: make([]GatePoint, p.Gates)}
 		for g, vs := range perGate {
 			gp := &pt.Gates[g]
 			var ws time.Duration
-			for _, v := range vs {
-				if v.arrive >= at && v.arrive < at+p.Bucket {
-					gp.Arrived++
-					w := v.start - v.arrive
-					ws += w
-					gp.MaxWait = max(gp.MaxWait, w)
-				}
+			for ; next[g] < len(vs) && vs[next[g]].arrive < at+p.Bucket; next[g]++ {
+				v := vs[next[g]]
+				gp.Arrived++
+				w := v.start - v.arrive
+				ws += w
+				gp.MaxWait = max(gp.MaxWait, w)
 			}
 			if gp.Arrived > 0 {
 				gp.AvgWait = ws / time.Duration(gp.Arrived)
@@ -182,11 +196,9 @@ func Run(p Plan) (*Result, error) {
 			q := 0
 			for k := 0; k < samples; k++ {
 				t := at + p.Bucket*time.Duration(k)/samples
-				for _, v := range vs {
-					if v.arrive <= t && t < v.start {
-						q++
-					}
-				}
+				arrived, _ := slices.BinarySearchFunc(vs, t, func(v visit, t time.Duration) int { return cmpLE(v.arrive, t) })
+				started, _ := slices.BinarySearchFunc(vs, t, func(v visit, t time.Duration) int { return cmpLE(v.start, t) })
+				q += arrived - started
 			}
 			gp.Queue = float64(q) / samples
 		}
@@ -194,6 +206,37 @@ func Run(p Plan) (*Result, error) {
 	}
 	r.MeetsTarget = r.AvgWait <= p.TargetWait
 	return r, nil
+}
+
+// cmpLE orders a visit's time against t so that a binary search finds how
+// many visits have that time at or before t.
+func cmpLE(v, t time.Duration) int {
+	if v <= t {
+		return -1
+	}
+	return 1
+}
+
+// lane is one gate lane in the simulation's heap.
+type lane struct {
+	free time.Duration
+	g    int
+}
+
+// lanes is a min-heap of lanes by free time, then gate number.
+type lanes []lane
+
+func (l lanes) Len() int { return len(l) }
+func (l lanes) Less(i, j int) bool {
+	return l[i].free < l[j].free || (l[i].free == l[j].free && l[i].g < l[j].g)
+}
+func (l lanes) Swap(i, j int) { l[i], l[j] = l[j], l[i] }
+func (l *lanes) Push(x any)   { *l = append(*l, x.(lane)) }
+func (l *lanes) Pop() any {
+	old := *l
+	x := old[len(old)-1]
+	*l = old[:len(old)-1]
+	return x
 }
 
 // Arrivals returns the arrival times of the plan's attendees, sorted.

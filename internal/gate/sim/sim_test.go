@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -78,5 +79,82 @@ func TestParseCurve(t *testing.T) {
 	s, err := ParseCurve("wave")
 	if err != nil || len(s) != 3 || s[1].Share != 0.5 {
 		t.Fatalf("wave = %v, %v", s, err)
+	}
+}
+
+// Odd flags get a clear error instead of a forecast of nothing or a run
+// without end (a 1 ns interval meant billions of rows).
+func TestRunRefusesOddPlans(t *testing.T) {
+	curve, _ := ParseCurve("wave")
+	for name, p := range map[string]Plan{
+		"rate NaN":        {RatePerGate: math.NaN()},
+		"rate +Inf":       {RatePerGate: math.Inf(1)},
+		"rate tiny":       {RatePerGate: 0.0001},
+		"interval 1ns":    {RatePerGate: 15, Bucket: time.Nanosecond},
+		"rows beyond cap": {RatePerGate: 0.01, Bucket: time.Second},
+	} {
+		p.Attendees, p.Gates, p.Curve = 500, 3, curve
+		if _, err := Run(p); err == nil {
+			t.Errorf("%s: Run = nil error", name)
+		}
+	}
+}
+
+// The timeline matches a direct count over every visit: per interval the
+// arrivals, their average and longest wait, and the sampled queue.
+func TestTimelineMatchesDirectCount(t *testing.T) {
+	curve, _ := ParseCurve("0-10:70%,10-20:30%")
+	p := Plan{Attendees: 700, Gates: 4, RatePerGate: 12, Curve: curve, Seed: 3, Bucket: time.Minute}
+	r, err := Run(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Replay the lanes by hand: the first free lane, lowest number on ties.
+	service := time.Duration(float64(time.Minute) / p.RatePerGate)
+	type visit struct{ arrive, start time.Duration }
+	per := make([][]visit, p.Gates)
+	free := make([]time.Duration, p.Gates)
+	for _, a := range Arrivals(p) {
+		g := 0
+		for k := 1; k < p.Gates; k++ {
+			if free[k] < free[g] {
+				g = k
+			}
+		}
+		start := max(a, free[g])
+		free[g] = start + service
+		per[g] = append(per[g], visit{a, start})
+	}
+	if len(r.Timeline) == 0 {
+		t.Fatal("empty timeline")
+	}
+	for _, pt := range r.Timeline {
+		for g, vs := range per {
+			var want GatePoint
+			var ws time.Duration
+			for _, v := range vs {
+				if v.arrive >= pt.At && v.arrive < pt.At+p.Bucket {
+					want.Arrived++
+					ws += v.start - v.arrive
+					want.MaxWait = max(want.MaxWait, v.start-v.arrive)
+				}
+			}
+			if want.Arrived > 0 {
+				want.AvgWait = ws / time.Duration(want.Arrived)
+			}
+			q := 0
+			for k := 0; k < 10; k++ {
+				at := pt.At + p.Bucket*time.Duration(k)/10
+				for _, v := range vs {
+					if v.arrive <= at && at < v.start {
+						q++
+					}
+				}
+			}
+			want.Queue = float64(q) / 10
+			if pt.Gates[g] != want {
+				t.Fatalf("minute %v gate %d = %+v, want %+v", pt.At, g+1, pt.Gates[g], want)
+			}
+		}
 	}
 }

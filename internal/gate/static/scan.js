@@ -11,7 +11,7 @@
       savedReason: "No network: the scan is kept and sent later", noCamera: "This browser cannot use the camera; use a scanner or type the code.",
       already_checked_in: "Already checked in", wrong_gate: "Wrong gate", invalid_ticket: "Not a valid ticket",
       ticket_revoked: "Ticket revoked", not_valid_yet: "Not valid yet", gate_closed: "Gate closed", not_inside: "Not inside",
-      unauthorized: "The key is not valid", noGates: "No gates found" },
+      unauthorized: "The key is not valid", noGates: "No gates found", idempotency_key_reused: "Scan id used before" },
     ko: { title: "스캐너", settings: "설정", setup: "스캐너 설정", token: "게이트 키 또는 기기 토큰",
       event: "행사 ID", loadGates: "게이트 불러오기", gate: "게이트", direction: "방향", "in": "입장", out: "퇴장",
       start: "스캔 시작", scanHint: "티켓을 스캔하거나 코드를 입력한 뒤 Enter", check: "확인", camera: "카메라",
@@ -19,7 +19,7 @@
       savedReason: "네트워크 없음: 스캔을 저장했다가 나중에 전송합니다", noCamera: "이 브라우저는 카메라를 쓸 수 없습니다. 스캐너나 직접 입력을 사용하세요.",
       already_checked_in: "이미 입장함", wrong_gate: "다른 게이트", invalid_ticket: "유효하지 않은 티켓",
       ticket_revoked: "취소된 티켓", not_valid_yet: "아직 유효하지 않음", gate_closed: "게이트 닫힘", not_inside: "입장 기록 없음",
-      unauthorized: "키가 유효하지 않습니다", noGates: "게이트가 없습니다" }
+      unauthorized: "키가 유효하지 않습니다", noGates: "게이트가 없습니다", idempotency_key_reused: "이미 쓰인 스캔 ID" }
   };
   var store = window.localStorage;
   var cfg = JSON.parse(store.getItem("usher.scan.cfg") || "{}");
@@ -96,21 +96,29 @@
     }
   }
 
+  // answered reports whether a response is the check-in's own answer. A
+  // proxy's 502–504, an overloaded server (429, 5xx) or a rejected key is
+  // no answer yet: the scan stays queued and is sent again with its scan_id.
+  function answered(r) { return r.status < 500 && r.status !== 408 && r.status !== 429 && r.status !== 401; }
+
   function submit(code) {
     code = (code || "").trim();
     if (!code) return;
     var scan = { code: code, gate_id: cfg.gate, direction: cfg.direction || "in", scan_id: uid(), device_id: cfg.device, scanned_at: new Date().toISOString() };
-    api("POST", "/v1/checkins", scan).then(function (r) {
-      setOnline(true);
-      answer(scan, r);
-    }, function () {
+    function keep() {
       // No answer at all: keep the scan with its scan_id; sending it again
       // later cannot count it twice.
       setOnline(false);
       queue.push(scan); save(); showNet();
       show("wait", t("saved"), t("savedReason"));
       log("wait", t("saved"));
-    });
+    }
+    api("POST", "/v1/checkins", scan).then(function (r) {
+      if (r.status === 401) { setOnline(true); answer(scan, r); return; }
+      if (!answered(r)) { keep(); return; }
+      setOnline(true);
+      answer(scan, r);
+    }, keep);
   }
 
   function setOnline(v) { if (online !== v) { online = v; showNet(); } }
@@ -121,6 +129,7 @@
     flushing = true;
     var scan = queue[0];
     api("POST", "/v1/checkins", scan).then(function (r) {
+      if (!answered(r)) { setOnline(r.status === 401); flushing = false; return; }
       setOnline(true);
       queue.shift(); save(); showNet();
       log(r.status === 200 ? "ok" : "no", (r.status === 200 ? t("admitted") : t(r.body.code)) + " (" + t("queued") + ")");

@@ -1,0 +1,148 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/usher-events/usher/internal/db"
+	"github.com/usher-events/usher/internal/db/dbtest"
+	"github.com/usher-events/usher/internal/fault"
+	"github.com/usher-events/usher/internal/gate"
+	"github.com/usher-events/usher/internal/gatenode"
+)
+
+// TestReviewOnlineNodeRefusesTicketAdmittedElsewhere: a gate node that is
+// online learns the admissions made at the server and at other nodes, so a
+// shared ticket is refused at the second place instead of admitted twice.
+func TestReviewOnlineNodeRefusesTicketAdmittedElsewhere(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		b := setup(t, d)
+		own := b.signup("Node Org", "node@example.com")
+		eid, _, _, tickets := b.gateEvent(own.Access, "Node Fest", 3)
+		key := b.gateKey(own.Access)
+		g := b.do("POST", "/v1/events/"+eid+"/gates", own.Access, map[string]any{"name": "Main", "kind": "main"})
+		b.want(g, 201, "")
+		b.want(b.do("POST", "/v1/checkins", key, map[string]any{"code": tickets[0].Code, "gate_id": g.str("id")}), 200, "")
+
+		ctx := context.Background()
+		open := func() *gatenode.Node {
+			n, err := gatenode.Open(ctx, gatenode.Config{Server: b.srv.URL, Token: key, EventID: eid, DataDir: t.TempDir(), Addr: "127.0.0.1:0"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { n.Close() })
+			if err := n.SyncOnce(ctx); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		scan := func(n *gatenode.Node, code string) error {
+			_, err := n.Scan(ctx, gate.ScanInput{Code: code, GateID: g.str("id")})
+			return err
+		}
+		a, other := open(), open()
+		if err := scan(a, tickets[0].Code); !fault.Is(err, fault.AlreadyCheckedIn) {
+			t.Fatalf("ticket admitted at the server, scanned at an online node: %v, want already_checked_in", err)
+		}
+		if err := scan(a, tickets[1].Code); err != nil {
+			t.Fatalf("fresh ticket at node a: %v", err)
+		}
+		if err := a.SyncOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := other.SyncOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := scan(other, tickets[1].Code); !fault.Is(err, fault.AlreadyCheckedIn) {
+			t.Fatalf("ticket admitted at node a, scanned at node b after both synced: %v, want already_checked_in", err)
+		}
+		if err := scan(other, tickets[2].Code); err != nil {
+			t.Fatalf("fresh ticket at node b: %v", err)
+		}
+		cf := b.do("GET", "/v1/events/"+eid+"/checkins/conflicts", key, nil)
+		b.want(cf, 200, "")
+		if n := len(cf.Body["data"].([]any)); n != 0 {
+			t.Fatalf("conflicts = %s", cf.Raw)
+		}
+	})
+}
+
+// TestReviewScanIDReusedForAnotherTicket: a scan_id sent again with another
+// ticket (a scanner whose counter restarted) must not replay the first
+// ticket's "admitted"; the same scan sent again still replays.
+func TestReviewScanIDReusedForAnotherTicket(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		b := setup(t, d)
+		own := b.signup("Reuse Org", "reuse@example.com")
+		eid, _, _, tickets := b.gateEvent(own.Access, "Reuse Fest", 2)
+		key := b.gateKey(own.Access)
+		g := b.do("POST", "/v1/events/"+eid+"/gates", own.Access, map[string]any{"name": "Main", "kind": "main"})
+		b.want(g, 201, "")
+		first := map[string]any{"code": tickets[0].Code, "gate_id": g.str("id"), "scan_id": "scanner-1"}
+		b.want(b.do("POST", "/v1/checkins", key, first), 200, "")
+		again := b.do("POST", "/v1/checkins", key, first)
+		b.want(again, 200, "")
+		if again.Body["replayed"] != true {
+			t.Fatalf("same scan again = %s", again.Raw)
+		}
+		other := b.do("POST", "/v1/checkins", key, map[string]any{"code": tickets[1].Code, "gate_id": g.str("id"), "scan_id": "scanner-1"})
+		b.want(other, 422, "idempotency_key_reused")
+		b.want(b.do("POST", "/v1/checkins", key, map[string]any{"code": "garbage", "gate_id": g.str("id"), "scan_id": "scanner-1"}), 422, "idempotency_key_reused")
+
+		ctx := context.Background()
+		n, err := gatenode.Open(ctx, gatenode.Config{Server: b.srv.URL, Token: key, EventID: eid, DataDir: t.TempDir(), Addr: "127.0.0.1:0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer n.Close()
+		if err := n.SyncOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := n.Scan(ctx, gate.ScanInput{Code: tickets[1].Code, GateID: g.str("id"), ScanID: "tablet-1"}); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := n.Scan(ctx, gate.ScanInput{Code: tickets[1].Code, GateID: g.str("id"), ScanID: "tablet-1"}); err != nil || !r.Replayed {
+			t.Fatalf("same scan again at the node = %+v, %v", r, err)
+		}
+		if _, err := n.Scan(ctx, gate.ScanInput{Code: tickets[0].Code, GateID: g.str("id"), ScanID: "tablet-1"}); !fault.Is(err, fault.IdempotencyRe) {
+			t.Fatalf("another ticket with a used scan_id at the node: %v, want idempotency_key_reused", err)
+		}
+	})
+}
+
+// TestReviewFutureScannedAtCountsAsNow: a tablet whose clock is years ahead
+// must not leave its scans in the dashboard's "last minutes" for good (the
+// per-minute rate and the arrival curve), online or pushed by a node.
+func TestReviewFutureScannedAtCountsAsNow(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		b := setup(t, d)
+		own := b.signup("Clock Org", "clock@example.com")
+		eid, _, _, tickets := b.gateEvent(own.Access, "Clock Fest", 2)
+		key := b.gateKey(own.Access)
+		g := b.do("POST", "/v1/events/"+eid+"/gates", own.Access, map[string]any{"name": "Main", "kind": "main"})
+		b.want(g, 201, "")
+		ok := b.do("POST", "/v1/checkins", key, map[string]any{"code": tickets[0].Code, "gate_id": g.str("id"), "scanned_at": "9999-12-31T23:59:59Z"})
+		b.want(ok, 200, "")
+		push := b.do("POST", "/v1/events/"+eid+"/checkins/batch", key, map[string]any{"source": "node:test", "scans": []any{
+			map[string]any{"scan_id": "n-1", "code": tickets[1].Code, "gate_id": g.str("id"), "direction": "in", "scanned_at": "9999-12-31T23:59:59Z", "result": "admitted"},
+		}})
+		b.want(push, 200, "")
+		latest := time.Now().Add(gate.MaxClockSkew)
+		all := b.do("GET", "/v1/events/"+eid+"/checkins", key, nil)
+		b.want(all, 200, "")
+		for _, raw := range all.Body["data"].([]any) {
+			at, err := time.Parse(time.RFC3339Nano, raw.(map[string]any)["scanned_at"].(string))
+			if err != nil || at.After(latest) {
+				t.Fatalf("recorded scanned_at %v (%v), want at most now: %s", at, err, all.Raw)
+			}
+		}
+		st := b.do("GET", "/v1/events/"+eid+"/checkins/stats", key, nil)
+		for _, raw := range st.Body["arrivals"].([]any) {
+			at, _ := time.Parse(time.RFC3339, raw.(map[string]any)["minute"].(string))
+			if at.After(latest) {
+				t.Fatalf("arrival curve has a point at %v: %s", at, st.Raw)
+			}
+		}
+	})
+}
