@@ -3,6 +3,7 @@ package notify
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,8 +53,8 @@ type CancelEvent struct {
 	TicketIDs []string `json:"ticket_ids"`
 }
 
-// ParticipationEvent is the part of "participation.created" that messages
-// use.
+// ParticipationEvent is the part of "participation.created",
+// "participation.result" and "draw.winner" that messages use.
 type ParticipationEvent struct {
 	ParticipationID     string     `json:"participation_id"`
 	ParticipationNumber NumberText `json:"participation_number"`
@@ -62,6 +63,9 @@ type ParticipationEvent struct {
 	Name                string     `json:"name"`
 	Phone               string     `json:"phone"`
 	Locale              string     `json:"locale"`
+	Result              string     `json:"result,omitempty"`
+	GiftName            string     `json:"gift_name,omitempty"`
+	DrawID              string     `json:"draw_id,omitempty"`
 }
 
 // NumberText is a number shown in a message. It reads a JSON number or a
@@ -175,7 +179,8 @@ func orderData(o *OrderEvent, lang, baseURL string) map[string]any {
 
 // participationData is what participation templates see.
 func participationData(p *ParticipationEvent) map[string]any {
-	return map[string]any{"Name": p.Name, "CampaignName": p.CampaignName, "ParticipationNumber": string(p.ParticipationNumber)}
+	return map[string]any{"Name": p.Name, "CampaignName": p.CampaignName, "ParticipationNumber": string(p.ParticipationNumber),
+		"Result": p.Result, "GiftName": p.GiftName}
 }
 
 // BudgetEvent is the payload of usage.budget_alert.
@@ -199,8 +204,8 @@ func sampleData(kind, lang string) map[string]any {
 	if kind == KindBudgetAlert {
 		return budgetData(&BudgetEvent{Period: "2026-10", Threshold: 80, Total: 80000, Budget: 100000, Currency: "KRW", Tier: "professional"}, "https://usher.example")
 	}
-	if kind == KindParticipation {
-		p := &ParticipationEvent{Name: "홍길동", CampaignName: "Sample campaign", ParticipationNumber: "A-000123"}
+	if slices.Contains(textKinds, kind) {
+		p := &ParticipationEvent{Name: "홍길동", CampaignName: "Sample campaign", ParticipationNumber: "A-000123", Result: "success", GiftName: "텀블러"}
 		if lang == "en" {
 			p.Name = "Alex Kim"
 		}

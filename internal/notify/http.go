@@ -9,7 +9,7 @@ import (
 
 // TemplatePath names a template in a path.
 type TemplatePath struct {
-	Kind string `path:"kind" enum:"confirmation,payment_received,reminder_d7,reminder_d1,thank_you_d1,participation_confirmation"`
+	Kind string `path:"kind" enum:"confirmation,payment_received,reminder_d7,reminder_d1,thank_you_d1,participation_confirmation,participation_result,draw_winner"`
 	Lang string `path:"lang" enum:"ko,en"`
 }
 

@@ -105,7 +105,7 @@ func NewService(conn *db.DB, runner *job.Runner, d *outbox.Dispatcher, cfg Confi
 	s := &Service{db: conn, cfg: cfg, log: cfg.Logger}
 	d.Register(outbox.Consumer{
 		Name:       consumerName,
-		Kinds:      []string{"order.created", "order.paid", "order.cancelled", "participation.created", "usage.budget_alert"},
+		Kinds:      []string{"order.created", "order.paid", "order.cancelled", "participation.created", "participation.result", "draw.winner", "usage.budget_alert"},
 		Apply:      s.applyEvent,
 		ApplyBatch: s.applyEvents,
 		Handle:     s.handleEvent,
@@ -200,7 +200,7 @@ func (s *Service) applyEvent(tx *db.Tx, e outbox.Event) error {
 			}
 		}
 		return nil
-	case "participation.created":
+	case "participation.created", "participation.result", "draw.winner":
 		var p ParticipationEvent
 		if err := json.Unmarshal(e.Payload, &p); err != nil {
 			return job.Permanent(fmt.Errorf("notify: bad %s payload", e.Kind))
@@ -208,7 +208,15 @@ func (s *Service) applyEvent(tx *db.Tx, e outbox.Event) error {
 		if p.Phone == "" || p.ParticipationID == "" {
 			return nil
 		}
-		return s.schedule(tx, sendJob{Kind: KindParticipation, Participation: &p}, p.ParticipationID, time.Time{})
+		kind, subject := KindParticipation, p.ParticipationID
+		switch e.Kind {
+		case "participation.result":
+			kind = KindParticipationResult
+		case "draw.winner":
+			// One notice per draw won: a person may win several draws.
+			kind, subject = KindDrawWinner, p.ParticipationID+"/"+p.DrawID
+		}
+		return s.schedule(tx, sendJob{Kind: kind, Participation: &p}, subject, time.Time{})
 	case "usage.budget_alert":
 		var b BudgetEvent
 		if err := json.Unmarshal(e.Payload, &b); err != nil || b.Period == "" || b.Threshold <= 0 {
@@ -407,7 +415,7 @@ func (s *Service) renderJob(ctx context.Context, p sendJob, memo templateMemo) (
 	case p.Order != nil:
 		m, err = s.renderOrder(ctx, p.Kind, p.Order, memo)
 	case p.Participation != nil:
-		m, err = s.renderParticipation(ctx, p.Participation, memo)
+		m, err = s.renderParticipation(ctx, p.Kind, p.Participation, memo)
 	default:
 		return m, job.Permanent(fmt.Errorf("notify: empty job"))
 	}
@@ -634,9 +642,9 @@ func (s *Service) renderOrder(ctx context.Context, kind string, o *OrderEvent, m
 	return outgoing{lang: lang, channel: "email", to: o.Buyer.Email, subject: subj, body: body, subjectID: o.OrderID}, nil
 }
 
-func (s *Service) renderParticipation(ctx context.Context, p *ParticipationEvent, memo templateMemo) (outgoing, error) {
+func (s *Service) renderParticipation(ctx context.Context, kind string, p *ParticipationEvent, memo templateMemo) (outgoing, error) {
 	lang := langOf(p.Locale)
-	t, err := s.template(ctx, KindParticipation, lang, memo)
+	t, err := s.template(ctx, kind, lang, memo)
 	if err != nil {
 		return outgoing{}, err
 	}

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"text/template"
@@ -21,13 +22,23 @@ const (
 	// KindParticipation is the SMS / AlimTalk confirmation of a campaign
 	// participation, with its participation number.
 	KindParticipation = "participation_confirmation"
+	// KindParticipationResult tells a participant how their game went
+	// (participation.result), with the gift they won.
+	KindParticipationResult = "participation_result"
+	// KindDrawWinner tells a participant they won a draw (draw.winner).
+	KindDrawWinner = "draw_winner"
 	// KindBudgetAlert tells the organization's owners and admins that the
 	// month's usage reached a share of their budget (usage.budget_alert).
 	KindBudgetAlert = "budget_alert"
 )
 
 // Kinds lists every message kind.
-var Kinds = []string{KindConfirmation, KindPaymentReceived, KindReminderD7, KindReminderD1, KindThankYouD1, KindParticipation, KindBudgetAlert}
+var Kinds = []string{KindConfirmation, KindPaymentReceived, KindReminderD7, KindReminderD1, KindThankYouD1,
+	KindParticipation, KindParticipationResult, KindDrawWinner, KindBudgetAlert}
+
+// textKinds are the kinds sent as text messages (SMS / AlimTalk), which
+// have a body and no subject.
+var textKinds = []string{KindParticipation, KindParticipationResult, KindDrawWinner}
 
 // Langs lists the template languages.
 var Langs = []string{"ko", "en"}
@@ -53,8 +64,13 @@ const (
 // orderVariables are the variables of order messages.
 var orderVariables = []string{"BuyerName", "EventName", "StartsAt", "EndsAt", "Timezone", "Venue", "OrderID", "Total", "TicketCount", "TicketLinks", "Tickets"}
 
-// participationVariables are the variables of participation messages.
+// participationVariables are the variables of participation messages;
+// results also have resultVariables.
 var participationVariables = []string{"Name", "CampaignName", "ParticipationNumber"}
+
+// resultVariables are what a result message adds: Result is "success" or
+// "failure", GiftName the gift won ("" when none).
+var resultVariables = append(slices.Clone(participationVariables), "Result", "GiftName")
 
 // budgetVariables are the variables of budget alerts.
 var budgetVariables = []string{"Period", "Threshold", "Total", "Budget", "Tier", "UsageURL"}
@@ -62,8 +78,10 @@ var budgetVariables = []string{"Period", "Threshold", "Total", "Budget", "Tier",
 // variables returns the variables of a kind.
 func variables(kind string) []string {
 	switch kind {
-	case KindParticipation:
+	case KindParticipation, KindDrawWinner:
 		return participationVariables
+	case KindParticipationResult:
+		return resultVariables
 	case KindBudgetAlert:
 		return budgetVariables
 	}
@@ -146,7 +164,7 @@ func templateError(err error) string {
 // kind's sample data, so that a misspelt variable is a 422 now.
 func validate(kind, lang, subject, body string) error {
 	var c fault.Check
-	c.Add(strings.TrimSpace(subject) == "" && kind != KindParticipation, "subject", "must not be empty")
+	c.Add(strings.TrimSpace(subject) == "" && !slices.Contains(textKinds, kind), "subject", "must not be empty")
 	c.Add(len(subject) > maxSubject, "subject", fmt.Sprintf("must be at most %d bytes", maxSubject))
 	c.Add(strings.TrimSpace(body) == "", "body", "must not be empty")
 	c.Add(len(body) > maxBody, "body", fmt.Sprintf("must be at most %d bytes", maxBody))
@@ -224,6 +242,14 @@ var defaults = map[string]map[string][2]string{
 			"",
 			`[{{.CampaignName}}] {{.Name}}님, 참여가 접수되었습니다. 참여번호: {{.ParticipationNumber}}`,
 		},
+		KindParticipationResult: {
+			"",
+			`[{{.CampaignName}}] {{.Name}}님, {{if eq .Result "success"}}축하합니다! {{if .GiftName}}{{.GiftName}}에 당첨되셨습니다.{{else}}성공하셨습니다.{{end}}{{else}}참여해 주셔서 감사합니다. 아쉽게도 이번에는 당첨되지 않았습니다.{{end}} 참여번호: {{.ParticipationNumber}}`,
+		},
+		KindDrawWinner: {
+			"",
+			`[{{.CampaignName}}] {{.Name}}님, 추첨에 당첨되셨습니다! 참여번호: {{.ParticipationNumber}}`,
+		},
 		KindBudgetAlert: {
 			"[Usher] {{.Period}} 사용 요금이 예산의 {{.Threshold}}%에 이르렀습니다",
 			`{{.Period}} 사용 요금이 {{.Total}}으로, 월 예산 {{.Budget}}의 {{.Threshold}}%에 이르렀습니다 ({{.Tier}} 요금제).
@@ -298,6 +324,14 @@ We hope to see you again.`,
 		KindParticipation: {
 			"",
 			`[{{.CampaignName}}] {{.Name}}, your participation is registered. Number: {{.ParticipationNumber}}`,
+		},
+		KindParticipationResult: {
+			"",
+			`[{{.CampaignName}}] {{.Name}}, {{if eq .Result "success"}}congratulations! {{if .GiftName}}You won {{.GiftName}}.{{else}}You made it.{{end}}{{else}}thank you for taking part. You did not win this time.{{end}} Number: {{.ParticipationNumber}}`,
+		},
+		KindDrawWinner: {
+			"",
+			`[{{.CampaignName}}] {{.Name}}, you won the draw! Number: {{.ParticipationNumber}}`,
 		},
 		KindBudgetAlert: {
 			"[Usher] Usage for {{.Period}} reached {{.Threshold}}% of your budget",

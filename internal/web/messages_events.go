@@ -201,6 +201,10 @@ var eventCatalog = map[string]map[string]string{
 		"kind.thank_you_d1.when":               "시작 다음 날",
 		"kind.participation_confirmation":      "캠페인 참여 확인",
 		"kind.participation_confirmation.when": "캠페인 참여 시",
+		"kind.participation_result":            "캠페인 게임 결과",
+		"kind.participation_result.when":       "참여자가 게임을 마쳤을 때 (당첨 선물 포함)",
+		"kind.draw_winner":                     "추첨 당첨 안내",
+		"kind.draw_winner.when":                "추첨에서 당첨되었을 때",
 		"kind.budget_alert":                    "예산 경보",
 		"kind.budget_alert.when":               "월 사용 요금이 예산의 80 %·100 %에 이를 때 (소유자와 관리자에게)",
 
@@ -597,6 +601,10 @@ var eventCatalog = map[string]map[string]string{
 		"kind.thank_you_d1.when":               "the day after the start",
 		"kind.participation_confirmation":      "Campaign participation",
 		"kind.participation_confirmation.when": "when someone takes part in a campaign",
+		"kind.participation_result":            "Campaign game result",
+		"kind.participation_result.when":       "when a participant finishes the game (with the gift won)",
+		"kind.draw_winner":                     "Draw winner notice",
+		"kind.draw_winner.when":                "when someone wins a draw",
 		"kind.budget_alert":                    "Budget alert",
 		"kind.budget_alert.when":               "when the month's usage reaches 80 % and 100 % of the budget (to owners and admins)",
 
