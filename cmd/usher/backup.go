@@ -29,6 +29,9 @@ func (c *backupCmd) run(ctx context.Context, log *slog.Logger, stdout io.Writer)
 	if c.DatabaseURL != "" {
 		return db.ErrBackupPostgres
 	}
+	if err := existingDatabase(c.dbFlags); err != nil {
+		return err
+	}
 	conn, err := db.Open(ctx, db.Config{DataDir: c.DataDir, Logger: log})
 	if err != nil {
 		return err

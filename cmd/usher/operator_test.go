@@ -143,3 +143,28 @@ func TestOperatorCommands(t *testing.T) {
 		t.Errorf("signup again on the restored server: %d, want 409 email_taken", st)
 	}
 }
+
+// TestOperatorCommandsNeedADatabase runs the operator's commands on a
+// folder without a database (a mistyped --data-dir): each refuses, naming
+// the folder, and leaves no new database behind.
+func TestOperatorCommandsNeedADatabase(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "usher-dtaa")
+	out := filepath.Join(t.TempDir(), "backup.db")
+	for _, args := range [][]string{
+		{"backup", "--data-dir", missing, out},
+		{"tenants", "list", "--data-dir", missing},
+		{"tenants", "set-tier", "--data-dir", missing, "ten_x", "professional"},
+		{"usage", "--data-dir", missing},
+	} {
+		got, err := command(t, args...)
+		if err == nil || !strings.Contains(err.Error(), missing) {
+			t.Errorf("%v: %v\n%s", args[:2], err, got)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(missing, "usher.db")); !os.IsNotExist(err) {
+		t.Errorf("a database was created in the mistyped folder: %v", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a backup of nothing was written: %v", err)
+	}
+}

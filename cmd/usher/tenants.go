@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/usher-events/usher/internal/app"
@@ -41,7 +45,24 @@ func operatorApp(ctx context.Context, f dbFlags, log *slog.Logger) (*app.App, er
 	if err := f.validate(); err != nil {
 		return nil, err
 	}
+	if err := existingDatabase(f); err != nil {
+		return nil, err
+	}
 	return app.New(ctx, app.Config{Addr: "127.0.0.1:0", DataDir: f.DataDir, DatabaseURL: f.DatabaseURL}, log)
+}
+
+// existingDatabase refuses an embedded database that is not there yet: the
+// operator's commands work on an installation, and on a mistyped --data-dir
+// they would otherwise create an empty one and list, change or back up
+// nothing, successfully.
+func existingDatabase(f dbFlags) error {
+	if f.DatabaseURL != "" {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(f.DataDir, "usher.db")); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no Usher database in %s (usher.db is missing): check --data-dir", f.DataDir)
+	}
+	return nil
 }
 
 func (c *tenantsListCmd) run(ctx context.Context, log *slog.Logger, stdout io.Writer) error {

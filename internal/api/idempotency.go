@@ -32,7 +32,8 @@ var replayHeaders = []string{"Content-Type", "Location", "Retry-After"}
 // first request claims the key (per tenant, or per public caller) with a
 // hash of its body; a retry with the same body gets the first answer again
 // without running the handler; the same key with another body is a 422
-// idempotency_key_reused; a retry while the first is still running is a 409
+// idempotency_key_reused, and so is the same key sent by another user or API
+// key of the tenant; a retry while the first is still running is a 409
 // idempotency_key_in_use. Server errors release the key so the client can
 // retry for real.
 func idempotent(conn *db.DB, now func() time.Time, next http.Handler) http.Handler {
@@ -58,12 +59,17 @@ func idempotent(conn *db.DB, now func() time.Time, next http.Handler) http.Handl
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		scope := "public"
+		scope, actor := "public", ""
 		if p, ok := PrincipalFrom(ctx); ok {
-			scope = p.TenantID
+			scope, actor = p.TenantID, p.ActorID
 		}
 		request := r.Method + " " + r.URL.Path
-		sum := sha256.Sum256(append([]byte(request+"\n"), body...))
+		// The caller is part of the request: an answer is replayed only to
+		// the user or API key that got it first. The replay runs before the
+		// operation's role check, so anyone else of the tenant sending the
+		// same key and body would otherwise receive what they may not see
+		// (a new API key, an invitation, a personal-data export).
+		sum := sha256.Sum256(append([]byte(request+"\n"+actor+"\n"), body...))
 		hash := hex.EncodeToString(sum[:])
 
 		prior, err := claimKey(ctx, conn, now(), scope, key, request, hash)

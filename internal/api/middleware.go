@@ -24,6 +24,9 @@ type reqInfo struct {
 	operation string
 	target    string
 	principal Principal
+	// sw is the outermost response writer, which sees the status whatever
+	// the inner layers wrap the writer in.
+	sw *statusWriter
 	// base is the server's logger; log is base with the request id, made
 	// when something is first logged (most requests log only the access
 	// line, which adds the id itself).
@@ -121,6 +124,7 @@ func observe(log *slog.Logger, m *Metrics, trustProxy bool, next http.Handler) h
 		info.base = log
 		ctx := context.WithValue(r.Context(), infoKey{}, info)
 		sw := &statusWriter{ResponseWriter: w}
+		info.sw = sw
 		sw.Header().Set("X-Request-Id", reqID)
 		defer func() {
 			if p := recover(); p != nil {
@@ -141,7 +145,7 @@ func observe(log *slog.Logger, m *Metrics, trustProxy bool, next http.Handler) h
 				route = "unmatched"
 			}
 			elapsed := time.Since(start)
-			m.observe(r.Method, route, status, elapsed)
+			m.observe(knownMethod(r.Method), route, status, elapsed)
 			level := slog.LevelInfo
 			if status >= 500 {
 				level = slog.LevelError
@@ -158,6 +162,17 @@ func observe(log *slog.Logger, m *Metrics, trustProxy bool, next http.Handler) h
 		}()
 		next.ServeHTTP(sw, r.WithContext(ctx))
 	})
+}
+
+// knownMethod is the method as the metrics label it: one of HTTP's, or
+// "other", so that clients cannot add series with methods of their own.
+func knownMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
 }
 
 // capturePattern sits right outside the mux, which stores the matched pattern

@@ -189,7 +189,7 @@ func setHumaErrors() {
 			}
 			var d *huma.ErrorDetail
 			if errors.As(e, &d) {
-				fields = append(fields, fault.FieldError{Field: fieldName(d.Location), Message: d.Message})
+				fields = append(fields, fault.FieldError{Field: fieldOf(d), Message: d.Message})
 			} else if code != fault.Internal {
 				fields = append(fields, fault.FieldError{Message: e.Error()})
 			}
@@ -201,6 +201,36 @@ func setHumaErrors() {
 		}
 		return p
 	}
+	// Errors raised by huma's own layers (schema validation, parsing) are
+	// written by huma, not by Register's wrapper: they get the request id
+	// and the problem headers here.
+	huma.NewErrorWithContext = func(ctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
+		err := huma.NewError(status, msg, errs...)
+		if p, ok := err.(*Problem); ok && ctx != nil {
+			p.RequestID = requestID(ctx.Context())
+			for k, vs := range p.GetHeaders() {
+				ctx.SetHeader(k, vs[0])
+			}
+		}
+		return err
+	}
+}
+
+// fieldOf names the field an error detail is about. A missing required
+// property is reported on the object that lacks it ("body.buyer", "expected
+// required property email to be present"): the field is the property
+// ("buyer.email").
+func fieldOf(d *huma.ErrorDetail) string {
+	field := fieldName(d.Location)
+	if name, ok := strings.CutPrefix(d.Message, "expected required property "); ok {
+		if name, ok := strings.CutSuffix(name, " to be present"); ok {
+			if field == "" {
+				return name
+			}
+			return field + "." + name
+		}
+	}
+	return field
 }
 
 // fieldName turns huma's "body.buyer.email" into "buyer.email".

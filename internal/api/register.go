@@ -39,6 +39,10 @@ func Register[I, O any](a huma.API, access Access, op huma.Operation, handler fu
 		if err := authorize(ctx.Context(), access); err != nil {
 			p := problemFor(err)
 			logProblem(ctx.Context(), p)
+			if p.Status == http.StatusUnauthorized {
+				// RFC 9110: a 401 names the scheme to authenticate with.
+				ctx.SetHeader("WWW-Authenticate", `Bearer realm="usher"`)
+			}
 			writeHumaProblem(ctx, p)
 			return
 		}

@@ -157,7 +157,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // it is answered.
 func audit(a Auditor, now func() time.Time, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw, _ := w.(*statusWriter)
 		next.ServeHTTP(w, r)
 		switch r.Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
@@ -167,9 +166,11 @@ func audit(a Auditor, now func() time.Time, next http.Handler) http.Handler {
 		if info == nil || info.principal.TenantID == "" {
 			return
 		}
+		// The status from the outermost writer: w may be wrapped by the
+		// idempotency layer's recorder.
 		status := http.StatusOK
-		if sw != nil && sw.status != 0 {
-			status = sw.status
+		if info.sw != nil && info.sw.status != 0 {
+			status = info.sw.status
 		}
 		action := info.operation
 		if action == "" {

@@ -37,6 +37,7 @@ func (a *App) routes() {
 	api.Register(h, api.Public, op("POST", "/v1/signup", "signup", "Create an organization and its owner", "Platform"), t.HandleSignup)
 	api.Register(h, api.Public, answering(200, op("POST", "/v1/auth/login", "login", "Sign in with email and password", "Platform")), t.HandleLogin)
 	api.Register(h, api.Public, answering(200, op("POST", "/v1/auth/refresh", "refresh-token", "Exchange a refresh token for a new pair", "Platform")), t.HandleRefresh)
+	api.Register(h, api.Public, answering(204, op("POST", "/v1/auth/logout", "logout", "End a login: its refresh token and every one rotated from it stop working", "Platform")), t.HandleLogout)
 	api.Register(h, api.Public, op("POST", "/v1/public/invites/accept", "accept-invite", "Join an organization with an invitation", "Platform"), t.HandleAcceptInvite)
 	api.Register(h, api.Anyone, op("GET", "/v1/me", "get-me", "Who am I", "Platform"), t.HandleMe)
 	api.Register(h, api.Anyone, op("PATCH", "/v1/me", "update-me", "Change your own name or language", "Platform"), t.HandleUpdateMe)

@@ -62,6 +62,11 @@ func (s *Service) HandleRefresh(ctx context.Context, in *RefreshRequest) (*Token
 	return &TokensResponse{Body: t}, nil
 }
 
+// HandleLogout ends the login of a refresh token.
+func (s *Service) HandleLogout(ctx context.Context, in *RefreshRequest) (*struct{}, error) {
+	return nil, s.Logout(ctx, in.Body.RefreshToken)
+}
+
 // MeResponse answers GET /v1/me.
 type MeResponse struct {
 	Body struct {

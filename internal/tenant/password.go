@@ -94,7 +94,7 @@ func checkStrength(password, email string) error {
 		why = "must use at least 4 different characters"
 	case commonPasswords[strings.ToLower(password)]:
 		why = "is too common"
-	case local != "" && strings.EqualFold(password, local):
+	case local != "" && (strings.EqualFold(password, local) || strings.EqualFold(password, email)):
 		why = "must not be the email address"
 	default:
 		return nil

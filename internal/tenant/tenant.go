@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/usher-events/usher/internal/api"
@@ -83,6 +84,9 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 	jwt     *signer
+	// standing remembers, per user, the role last read for their access
+	// tokens (see userCheckEvery).
+	standing sync.Map // user id → standing
 }
 
 // Deps are the Service's collaborators.

@@ -47,6 +47,8 @@ func TestCheckStrength(t *testing.T) {
 		{"Password", "a@b.co", false},
 		{"zzzzzzzzzzzz", "a@b.co", false},
 		{"kimminsu1", "kimminsu1@example.com", false},
+		{"kimminsu1@example.com", "kimminsu1@example.com", false},
+		{"KimMinsu1@Example.com", "kimminsu1@example.com", false},
 	}
 	for _, tt := range tests {
 		err := checkStrength(tt.pw, tt.email)

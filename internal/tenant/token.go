@@ -181,6 +181,50 @@ func (s *Service) Refresh(ctx context.Context, token string) (*Tokens, error) {
 	return &out, nil
 }
 
+// Logout ends the login a refresh token belongs to: its family is revoked,
+// so neither it nor any token rotated from it works again. A token that is
+// unknown, or whose login already ended, is no error: signing out twice is
+// fine, and the answer tells nothing about a token. Access tokens already
+// issued run out on their own (15 minutes).
+func (s *Service) Logout(ctx context.Context, token string) error {
+	if !strings.HasPrefix(token, refreshPrefix) {
+		return nil
+	}
+	now := s.now()
+	var rt struct {
+		TenantID string `db:"tenant_id"`
+		UserID   string `db:"user_id"`
+		FamilyID string `db:"family_id"`
+	}
+	ended := false
+	err := s.db.Write(ctx, func(tx *db.Tx) error {
+		err := tx.Global().Get(&rt, `SELECT tenant_id, user_id, family_id FROM refresh_tokens WHERE token_hash = ?`, hashHex(token))
+		if err != nil {
+			return err
+		}
+		res, err := tx.Scope(rt.TenantID).Exec(`UPDATE token_families SET revoked_at = ? WHERE id = ? AND tenant_id = @tenant AND revoked_at IS NULL`, now, rt.FamilyID)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		ended = n > 0
+		return err
+	})
+	if fault.Is(err, fault.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if ended {
+		// The audit log names who signed out (a public call is audited
+		// only with an actor).
+		api.SetActor(ctx, api.Principal{TenantID: rt.TenantID, ActorID: rt.UserID, Kind: "user"})
+		api.SetTarget(ctx, rt.UserID)
+	}
+	return nil
+}
+
 // Authenticate implements api.Authenticator for JWT access tokens and API
 // keys. API keys are looked up on every request, so a revoked key stops
 // working at once on every node.
@@ -192,8 +236,55 @@ func (s *Service) Authenticate(ctx context.Context, credential string) (api.Prin
 	if err != nil {
 		return api.Principal{}, err
 	}
-	return api.Principal{TenantID: c.TenantID, ActorID: c.Subject, Kind: "user", Role: api.Role(c.Role)}, nil
+	role, err := s.currentRole(ctx, c.TenantID, c.Subject)
+	if err != nil {
+		return api.Principal{}, err
+	}
+	if role == "" {
+		return api.Principal{}, fault.New(fault.InvalidToken, "the access token's user was removed")
+	}
+	return api.Principal{TenantID: c.TenantID, ActorID: c.Subject, Kind: "user", Role: role}, nil
 }
+
+// userCheckEvery is how long a node trusts what it last read of an access
+// token's user. A token carries its user's role at sign-in, but a user
+// removed or given another role must not keep the old powers for the
+// token's 15 minutes: the user's row is read again at most this often
+// (once per user, not per request), and at once on the node that made the
+// change.
+const userCheckEvery = 5 * time.Second
+
+// standing is what a node last read of a user.
+type standing struct {
+	role api.Role // "" when the user was removed
+	at   time.Time
+}
+
+// currentRole returns the user's role now, or "" when the user is gone.
+func (s *Service) currentRole(ctx context.Context, tenantID, userID string) (api.Role, error) {
+	now := time.Now()
+	if v, ok := s.standing.Load(userID); ok {
+		if st := v.(standing); now.Sub(st.at) < userCheckEvery {
+			return st.role, nil
+		}
+	}
+	var role api.Role
+	err := s.db.Read(db.WithTenant(ctx, tenantID), func(tx *db.Tx) error {
+		return tx.Get(&role, `SELECT role FROM users WHERE id = ? AND tenant_id = @tenant AND removed_at IS NULL`, userID)
+	})
+	switch {
+	case fault.Is(err, fault.NotFound):
+		role = ""
+	case err != nil:
+		return "", err
+	}
+	s.standing.Store(userID, standing{role: role, at: now})
+	return role, nil
+}
+
+// forgetStanding makes this node read the user's row again on their next
+// call, after a change to their role or their removal.
+func (s *Service) forgetStanding(userID string) { s.standing.Delete(userID) }
 
 // keyTouchEvery limits how often a key's last-used time is written.
 const keyTouchEvery = time.Minute

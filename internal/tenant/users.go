@@ -204,14 +204,17 @@ func (s *Service) ChangeRole(ctx context.Context, userID string, role api.Role) 
 	if err != nil {
 		return nil, err
 	}
+	s.forgetStanding(u.ID)
 	return &u, nil
 }
 
 // RemoveUser removes a user from the tenant: they can no longer sign in, and
-// their refresh tokens and page sessions stop working.
+// their refresh tokens and page sessions stop working, their access tokens
+// too (within userCheckEvery on other nodes).
 func (s *Service) RemoveUser(ctx context.Context, userID string) error {
 	p, _ := api.PrincipalFrom(ctx)
 	now := s.now()
+	defer s.forgetStanding(userID)
 	return s.db.Write(ctx, func(tx *db.Tx) error {
 		var role api.Role
 		err := tx.Get(&role, `SELECT role FROM users WHERE id = ? AND tenant_id = @tenant AND removed_at IS NULL`, userID)
