@@ -198,9 +198,8 @@ func (a *App) routes() {
 	api.Register(h, api.Admin, answering(200, op("POST", "/v1/admin/dead-jobs/{job_id}/replay", "replay-dead-job", "Run a dead job again with fresh attempts", "Messages")), jobs.HandleReplay)
 
 	// Gates and check-in. Gate devices (role gate) scan, sync and push;
-	// organizers set gates up and watch the numbers. The live stream is a
-	// plain handler (it never ends) that checks credentials itself; the
-	// scanner page at /scan asks for a gate key once.
+	// organizers set gates up and watch the numbers (the live stream never
+	// ends by itself); the scanner page at /scan asks for a gate key once.
 	gt := a.gates
 	api.Register(h, api.Staff, op("POST", "/v1/events/{event_id}/gates", "create-gate", "Add a gate to an event", "Gates"), gt.HandleCreateGate)
 	api.Register(h, api.Gate, op("GET", "/v1/events/{event_id}/gates", "list-gates", "List an event's gates", "Gates"), gt.HandleListGates)
@@ -223,8 +222,8 @@ func (a *App) routes() {
 	api.Register(h, api.Gate, op("GET", "/v1/events/{event_id}/beacons", "list-beacons", "List an event's beacons with their health", "Gates"), gt.HandleListBeacons)
 	api.Register(h, api.Gate, answering(204, op("POST", "/v1/beacons/{beacon_id}/heartbeat", "beacon-heartbeat", "A beacon's battery, RSSI and tx power", "Gates")), gt.HandleBeaconHeartbeat)
 	api.Register(h, api.Gate, op("GET", "/v1/events/{event_id}/alerts", "list-gate-alerts", "Open device and beacon alerts", "Gates"), gt.HandleAlerts)
-	a.server.Mux().HandleFunc("GET /v1/events/{event_id}/checkins/live", gt.HandleLive)
-	a.server.Mux().HandleFunc("POST /v1/scan/decode", gt.HandleDecode)
+	api.Register(h, api.Anyone, gate.LiveOperation(h, op("GET", "/v1/events/{event_id}/checkins/live", "stream-checkin-stats", "An event's live check-in numbers as Server-Sent Events", "Gates")), gt.HandleLive)
+	api.Register(h, api.Gate, answering(200, op("POST", "/v1/scan/decode", "decode-scan", "Read the QR code in a camera frame", "Gates")), gt.HandleDecode)
 	a.server.Mux().Handle("GET /scan", gate.ScannerPage("/scan"))
 	a.server.Mux().Handle("GET /scan/", gate.ScannerPage("/scan"))
 

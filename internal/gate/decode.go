@@ -2,6 +2,7 @@ package gate
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"image"
@@ -13,7 +14,6 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
-	"github.com/usher-events/usher/internal/api"
 	"github.com/usher-events/usher/internal/fault"
 )
 
@@ -53,21 +53,29 @@ func DecodeQR(frame []byte) (string, error) {
 	return "", fault.New(fault.Validation, "no QR code found in the image")
 }
 
-// HandleDecode is POST /v1/scan/decode: the body is the image (any
-// Content-Type), the answer {"code": "…"}. It is a plain handler because
-// its body is not JSON; it checks the credentials the authentication
-// layer resolved (any gate-capable role).
-func (s *Service) HandleDecode(w http.ResponseWriter, r *http.Request) {
-	p, ok := api.PrincipalFrom(r.Context())
-	if !ok {
-		api.WriteError(w, r, fault.New(fault.Unauthorized, "credentials are required: send \"Authorization: Bearer <token>\""))
-		return
+// DecodeRequest is POST /v1/scan/decode: the body is the image itself.
+type DecodeRequest struct {
+	RawBody []byte `contentType:"image/*" doc:"A camera frame or picture (PNG, JPEG, GIF) of at most 1 MiB."`
+}
+
+// DecodeResponse is the text of the QR code found.
+type DecodeResponse struct {
+	CacheControl string `header:"Cache-Control"`
+	Body         struct {
+		Code string `json:"code" doc:"The text the QR code holds: a ticket's code for POST /v1/checkins."`
 	}
-	if !api.Gate.Allows(p.Role) {
-		api.WriteError(w, r, fault.New(fault.Forbidden, "the role %q may not do this", p.Role))
-		return
+}
+
+// HandleDecode reads the QR code in a camera frame, for scanners whose
+// browser cannot (no BarcodeDetector).
+func (s *Service) HandleDecode(ctx context.Context, in *DecodeRequest) (*DecodeResponse, error) {
+	code, err := DecodeQR(in.RawBody)
+	if err != nil {
+		return nil, err
 	}
-	serveDecode(w, r, func(err error) { api.WriteError(w, r, err) })
+	out := &DecodeResponse{CacheControl: "no-store"}
+	out.Body.Code = code
+	return out, nil
 }
 
 // DecodeHandler serves the same decoding for a gate node, which checks

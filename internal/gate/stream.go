@@ -1,13 +1,16 @@
 package gate
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
 	"github.com/usher-events/usher/internal/api"
-	"github.com/usher-events/usher/internal/fault"
 )
 
 // streamHeartbeat is how often a stream sends the numbers even without a
@@ -18,42 +21,46 @@ const streamHeartbeat = 5 * time.Second
 // streamDebounce gathers a burst of scans into one update.
 const streamDebounce = 200 * time.Millisecond
 
+// LiveOperation documents op as the stream of an event's "stats" events.
+func LiveOperation(a huma.API, op huma.Operation) huma.Operation {
+	op.Description = "Server-Sent Events: a `stats` event (the answer of GET …/checkins/stats) at once, " +
+		"within a second of each scan, and every 5 seconds otherwise. The stream does not end by itself."
+	return api.StreamOperation(a, op, "stats", Stats{})
+}
+
 // HandleLive streams an event's statistics as Server-Sent Events ("stats"
 // events with the JSON of GET …/checkins/stats), within a second of each
-// scan. It is a plain handler, outside huma, because it never ends; it
-// checks the credentials the authentication layer resolved.
-func (s *Service) HandleLive(w http.ResponseWriter, r *http.Request) {
-	p, ok := api.PrincipalFrom(r.Context())
-	if !ok {
-		api.WriteError(w, r, fault.New(fault.Unauthorized, "credentials are required: send \"Authorization: Bearer <token>\""))
-		return
+// scan. An unknown event (or another organization's) is a 404 before the
+// stream starts.
+func (s *Service) HandleLive(ctx context.Context, in *EventPath) (*huma.StreamResponse, error) {
+	if err := s.events.Exists(ctx, in.EventID); err != nil {
+		return nil, err
 	}
-	if !api.Anyone.Allows(p.Role) {
-		api.WriteError(w, r, fault.New(fault.Forbidden, "the role %q may not do this", p.Role))
-		return
-	}
-	ctx := r.Context()
-	eventID := r.PathValue("event_id")
-	if err := s.events.Exists(ctx, eventID); err != nil {
-		api.WriteError(w, r, err)
-		return
-	}
+	return &huma.StreamResponse{Body: func(hc huma.Context) {
+		hc.SetHeader("Content-Type", "text/event-stream")
+		hc.SetHeader("Cache-Control", "no-store")
+		hc.SetHeader("X-Accel-Buffering", "no")
+		hc.SetStatus(http.StatusOK)
+		_, w := humago.Unwrap(hc)
+		s.streamStats(hc.Context(), w, in.EventID)
+	}}, nil
+}
+
+// streamStats writes the event's numbers to w at once, after each burst of scans
+// and every streamHeartbeat, until ctx ends or a write fails.
+func (s *Service) streamStats(ctx context.Context, w http.ResponseWriter, eventID string) {
 	rc := http.NewResponseController(w)
-	// The server's WriteTimeout would cut the stream; this one has none.
-	rc.SetWriteDeadline(time.Time{})
 	notices, stop := s.live.Subscribe(ctx, eventID)
 	defer stop()
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
 	send := func() bool {
 		st, err := s.Stats(ctx, eventID)
 		if err != nil {
 			return ctx.Err() == nil
 		}
 		b, _ := json.Marshal(st)
+		// The server's WriteTimeout would cut the stream; each write sets
+		// its own deadline instead.
+		rc.SetWriteDeadline(time.Now().Add(2 * streamHeartbeat))
 		if _, err := fmt.Fprintf(w, "event: stats\ndata: %s\n\n", b); err != nil {
 			return false
 		}

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"reflect"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
+	"github.com/usher-events/usher/internal/api"
 	"github.com/usher-events/usher/internal/fault"
 )
 
@@ -33,21 +33,10 @@ const maxStreams = 20000
 // EventsOperation documents op as the text/event-stream of a token's status
 // events, each with a Status as its data.
 func EventsOperation(a huma.API, op huma.Operation) huma.Operation {
-	status := a.OpenAPI().Components.Schemas.Schema(reflect.TypeOf(Status{}), true, "")
 	op.Description = "Server-Sent Events: a `status` event (the answer of GET /v1/public/queue/{token}) " +
 		"at once and whenever the place, the estimate or the status changes, a comment every 15 seconds " +
 		"otherwise. The stream ends after an `active` or `expired` status. Reading it never touches the database."
-	op.Responses = map[string]*huma.Response{"200": {
-		Description: "A stream of status events",
-		Content: map[string]*huma.MediaType{"text/event-stream": {Schema: &huma.Schema{
-			Type: huma.TypeObject, Required: []string{"event", "data"},
-			Properties: map[string]*huma.Schema{
-				"event": {Type: huma.TypeString, Enum: []any{"status"}},
-				"data":  status,
-			},
-		}}},
-	}}
-	return op
+	return api.StreamOperation(a, op, "status", Status{})
 }
 
 // HandleEvents streams a token's status as Server-Sent Events. An unknown
