@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,4 +147,48 @@ func TestReviewFutureScannedAtCountsAsNow(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestNodePushShrinksARefusedBatch journals hundreds of scans whose codes
+// are long runs of control characters (each written as six bytes in JSON),
+// so that one batch of them is over the server's 1 MiB, then a real
+// ticket: the push sends smaller batches instead of trying the one refused
+// batch for ever, and the ticket's scan reaches the server.
+func TestNodePushShrinksARefusedBatch(t *testing.T) {
+	b := setup(t, db.SQLite)
+	own := b.signup("Push Org", "push@example.com")
+	eid, _, _, tickets := b.gateEvent(own.Access, "Push Fest", 1)
+	key := b.gateKey(own.Access)
+	g := b.do("POST", "/v1/events/"+eid+"/gates", own.Access, map[string]any{"name": "Main", "kind": "main"})
+	b.want(g, 201, "")
+	ctx := context.Background()
+	n, err := gatenode.Open(ctx, gatenode.Config{Server: b.srv.URL, Token: key, EventID: eid, DataDir: t.TempDir(), Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	if err := n.SyncOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	junk := strings.Repeat("\x01", 990)
+	for i := range 300 {
+		n.Scan(ctx, gate.ScanInput{Code: fmt.Sprintf("%s%04d", junk, i), GateID: g.str("id")}) // refused at the node, journaled
+	}
+	if _, err := n.Scan(ctx, gate.ScanInput{Code: tickets[0].Code, GateID: g.str("id")}); err != nil {
+		t.Fatal(err)
+	}
+	if st := n.Status(ctx); st.Pending != 301 {
+		t.Fatalf("pending before the push: %d, want 301", st.Pending)
+	}
+	if err := n.SyncOnce(ctx); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	if st := n.Status(ctx); st.Pending != 0 || st.Refused != 0 {
+		t.Fatalf("after the push: %d pending, %d refused", st.Pending, st.Refused)
+	}
+	stats := b.do("GET", "/v1/events/"+eid+"/checkins/stats", key, nil)
+	b.want(stats, 200, "")
+	if stats.Body["admitted"] != float64(1) {
+		t.Fatalf("the server has %v admitted, want the ticket scanned after the junk: %s", stats.Body["admitted"], stats.Raw)
+	}
 }

@@ -280,6 +280,7 @@ type Status struct {
 	EventID    string     `json:"event_id"`
 	NodeID     string     `json:"node_id"`
 	Pending    int        `json:"pending" doc:"Scans not yet pushed to the server."`
+	Refused    int        `json:"refused" doc:"Scans the server refused outright (too large or malformed to record): kept in the journal, not sent again."`
 	Scans      int        `json:"scans"`
 	Tickets    int        `json:"tickets"`
 	Keys       int        `json:"keys"`
@@ -292,6 +293,7 @@ func (n *Node) Status(ctx context.Context) Status {
 	st := Status{Online: n.online.Load(), EventID: n.cfg.EventID, NodeID: n.nodeID}
 	n.db.Read(ctx, func(tx *db.Tx) error {
 		tx.Get(&st.Pending, `SELECT COUNT(*) FROM node_scans WHERE pushed = 0`)
+		tx.Get(&st.Refused, `SELECT COUNT(*) FROM node_scans WHERE pushed = 2`)
 		return tx.Get(&st.Scans, `SELECT COUNT(*) FROM node_scans`)
 	})
 	n.mu.RLock()

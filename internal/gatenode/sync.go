@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -77,12 +78,27 @@ func (n *Node) SyncOnce(ctx context.Context) error {
 	return n.pull(ctx)
 }
 
+// Journal states of a scan (node_scans.pushed).
+const (
+	scanPending = 0
+	scanPushed  = 1
+	// scanRefused is a scan the server refuses as a batch of its own (a
+	// code too large to send, say): kept in the journal, no longer sent,
+	// so that the scans after it still reach the server.
+	scanRefused = 2
+)
+
+// push sends the pending scans in batches of up to BatchSize. A batch the
+// server refuses whole (413 too large, 422 malformed: no retry changes
+// that) is sent again in halves, down to one scan, which is then marked
+// refused; the batches after it go on.
 func (n *Node) push(ctx context.Context) error {
+	size := n.cfg.BatchSize
 	for {
 		var rows []scanRow
 		err := n.db.Read(ctx, func(tx *db.Tx) error {
 			return tx.Select(&rows, `SELECT scan_id, gate_id, device_id, direction, code, ticket_id, result, message, scanned_at
-				FROM node_scans WHERE pushed = 0 ORDER BY seq LIMIT ?`, n.cfg.BatchSize)
+				FROM node_scans WHERE pushed = 0 ORDER BY seq LIMIT ?`, size)
 		})
 		if err != nil || len(rows) == 0 {
 			return err
@@ -96,7 +112,21 @@ func (n *Node) push(ctx context.Context) error {
 			Results []gate.BatchResult `json:"results"`
 		}
 		body := map[string]any{"source": "node:" + n.nodeID, "scans": scans}
-		if err := n.call(ctx, "POST", "/v1/events/"+url.PathEscape(n.cfg.EventID)+"/checkins/batch", body, &out); err != nil {
+		err = n.call(ctx, "POST", "/v1/events/"+url.PathEscape(n.cfg.EventID)+"/checkins/batch", body, &out)
+		var refused *statusError
+		if errors.As(err, &refused) && (refused.status == http.StatusRequestEntityTooLarge || refused.status == http.StatusUnprocessableEntity) {
+			if size > 1 {
+				size = max(1, min(size, len(rows))/2)
+				continue
+			}
+			n.log.Warn("gate node: the server refuses a scan; kept in the journal, not sent again", "scan_id", rows[0].ScanID, "err", err)
+			if err := n.mark(ctx, scanRefused, rows[0].ScanID); err != nil {
+				return err
+			}
+			size = n.cfg.BatchSize
+			continue
+		}
+		if err != nil {
 			return err
 		}
 		done := make([]any, 0, len(out.Results))
@@ -108,14 +138,19 @@ func (n *Node) push(ctx context.Context) error {
 		if len(done) == 0 {
 			return fmt.Errorf("push: the server answered without results")
 		}
-		err = n.db.Write(ctx, func(tx *db.Tx) error {
-			_, err := tx.Exec(`UPDATE node_scans SET pushed = 1 WHERE scan_id IN (`+db.Placeholders(len(done))+`)`, done...)
-			return err
-		})
-		if err != nil {
+		if err := n.mark(ctx, scanPushed, done...); err != nil {
 			return err
 		}
+		size = min(n.cfg.BatchSize, 2*size)
 	}
+}
+
+// mark sets the journal state of scans.
+func (n *Node) mark(ctx context.Context, state int, scanIDs ...any) error {
+	return n.db.Write(ctx, func(tx *db.Tx) error {
+		_, err := tx.Exec(`UPDATE node_scans SET pushed = ? WHERE scan_id IN (`+db.Placeholders(len(scanIDs))+`)`, append([]any{state}, scanIDs...)...)
+		return err
+	})
 }
 
 func (n *Node) pull(ctx context.Context) error {
@@ -232,11 +267,15 @@ func (n *Node) store(ctx context.Context, keys []ticket.Key, p *gate.SyncPage) e
 func (n *Node) call(ctx context.Context, method, path string, body, out any) error {
 	var rd io.Reader
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
+		// Without HTML escaping a code full of < > & is sent as it is,
+		// not six bytes for each.
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(body); err != nil {
 			return err
 		}
-		rd = bytes.NewReader(b)
+		rd = &b
 	}
 	req, err := http.NewRequestWithContext(ctx, method, n.cfg.Server+path, rd)
 	if err != nil {
@@ -256,7 +295,15 @@ func (n *Node) call(ctx context.Context, method, path string, body, out any) err
 		return err
 	}
 	if res.StatusCode/100 != 2 {
-		return fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, bytes.TrimSpace(raw[:min(len(raw), 300)]))
+		return &statusError{status: res.StatusCode, msg: fmt.Sprintf("%s %s: %d %s", method, path, res.StatusCode, bytes.TrimSpace(raw[:min(len(raw), 300)]))}
 	}
 	return json.Unmarshal(raw, out)
 }
+
+// statusError is a server's answer other than 2xx.
+type statusError struct {
+	status int
+	msg    string
+}
+
+func (e *statusError) Error() string { return e.msg }
