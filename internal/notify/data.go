@@ -3,6 +3,7 @@ package notify
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/usher-events/usher/internal/tz"
 	"slices"
 	"strconv"
 	"strings"
@@ -102,12 +103,8 @@ func langOf(locale string) string {
 }
 
 // formatTime shows t in the event's time zone, as attendees read it.
-func formatTime(t time.Time, tz, lang string) string {
-	loc, err := time.LoadLocation(tz)
-	if err != nil || tz == "" {
-		loc = time.UTC
-	}
-	t = t.In(loc)
+func formatTime(t time.Time, zone, lang string) string {
+	t = t.In(tz.Location(zone))
 	if lang == "ko" {
 		return t.Format("2006년 1월 2일 15:04") + " (" + t.Format("MST") + ")"
 	}

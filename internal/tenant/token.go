@@ -258,15 +258,22 @@ const userCheckEvery = 5 * time.Second
 type standing struct {
 	role api.Role // "" when the user was removed
 	at   time.Time
+	// renewing is set while one request reads the user again; the
+	// others answer from this copy meanwhile, so that a user's many
+	// requests in flight (a load test, an integration's burst) do not all
+	// read the row at once every userCheckEvery.
+	renewing *atomic.Bool
 }
 
 // currentRole returns the user's role now, or "" when the user is gone.
 func (s *Service) currentRole(ctx context.Context, tenantID, userID string) (api.Role, error) {
 	now := time.Now()
 	if v, ok := s.standing.Load(userID); ok {
-		if st := v.(standing); now.Sub(st.at) < userCheckEvery {
+		st := v.(standing)
+		if now.Sub(st.at) < userCheckEvery || !st.renewing.CompareAndSwap(false, true) {
 			return st.role, nil
 		}
+		defer st.renewing.Store(false) // a failed read lets the next request try
 	}
 	var role api.Role
 	err := s.db.Read(db.WithTenant(ctx, tenantID), func(tx *db.Tx) error {
@@ -278,7 +285,7 @@ func (s *Service) currentRole(ctx context.Context, tenantID, userID string) (api
 	case err != nil:
 		return "", err
 	}
-	s.standing.Store(userID, standing{role: role, at: now})
+	s.standing.Store(userID, standing{role: role, at: now, renewing: new(atomic.Bool)})
 	return role, nil
 }
 

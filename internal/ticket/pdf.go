@@ -3,6 +3,7 @@ package ticket
 import (
 	"context"
 	"fmt"
+	"github.com/usher-events/usher/internal/tz"
 	"time"
 
 	"github.com/johnfercher/maroto/v2"
@@ -125,10 +126,7 @@ func renderPDF(fonts *font.Faces, t *Ticket, ev EventInfo, qrPNG []byte, now tim
 // when writes the event's date and time in its own time zone, with the
 // weekday in Korean and the zone's abbreviation.
 func when(ev EventInfo) string {
-	loc, err := time.LoadLocation(ev.Timezone)
-	if err != nil || ev.Timezone == "" {
-		loc = time.UTC
-	}
+	loc := tz.Location(ev.Timezone)
 	start, end := ev.StartsAt.In(loc), ev.EndsAt.In(loc)
 	day := func(t time.Time) string {
 		return fmt.Sprintf("%s (%s)", t.Format("2006-01-02"), weekdaysKo[t.Weekday()])

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"github.com/usher-events/usher/internal/tz"
 	"strconv"
 	"strings"
 	"time"
@@ -121,13 +122,7 @@ var timezones = []string{"Asia/Seoul", "Asia/Tokyo", "Asia/Shanghai", "Asia/Sing
 
 // location loads a time zone, falling back to UTC for a name that does not
 // load (which validation keeps out of stored events).
-func location(tz string) *time.Location {
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}
+func location(name string) *time.Location { return tz.Location(name) }
 
 // inZone shows a time (or *time.Time) in the time zone tz, for people who
 // think of the event in its local time.
