@@ -153,8 +153,15 @@ func TestCommerceRows(t *testing.T) {
 
 		// Lifecycle.
 		b.want(b.do("POST", "/v1/events/"+eid+"/close-sales", tok, nil), 200, "")
-		b.want(b.do("POST", "/v1/events/"+eid+"/orders", tok, map[string]any{"buyer": buyer, "items": item(1)}), 409, "sales_not_open")
+		shut := b.do("POST", "/v1/events/"+eid+"/orders", tok, map[string]any{"buyer": buyer, "items": item(1)})
+		b.want(shut, 409, "sales_not_open")
+		if shut.str("detail") != "the event's sales are closed" {
+			t.Errorf("sales_not_open says %q", shut.str("detail"))
+		}
 		b.want(b.do("POST", "/v1/events/"+eid+"/finish", tok, nil), 200, "")
+		if d := b.do("POST", "/v1/events/"+eid+"/orders", tok, map[string]any{"buyer": buyer, "items": item(1)}).str("detail"); d != "the event has finished" {
+			t.Errorf("after finishing, sales_not_open says %q", d)
+		}
 		b.want(b.do("POST", "/v1/events/"+eid+"/cancel", tok, nil), 409, "invalid_transition")
 	})
 }

@@ -338,7 +338,7 @@ func (s *Service) plan(tx *db.Tx, sale *event.Sale, in CreateInput, now time.Tim
 	case event.StatusDraft:
 		return nil, fault.New(fault.EventNotPublished, "the event is not published yet")
 	default:
-		return nil, fault.New(fault.SalesNotOpen, "the event's sales are %s", strings.ReplaceAll(sale.Event.Status, "_", " "))
+		return nil, fault.New(fault.SalesNotOpen, "%s", salesShut(sale.Event.Status))
 	}
 	var customerID *string
 	if in.CustomerID != "" {
@@ -520,6 +520,19 @@ func (d *draft) prepare() {
 	out.Consents = append(out.Consents, d.consents...)
 	slices.SortFunc(out.Consents, func(a, b event.ConsentRecord) int { return strings.Compare(a.Key, b.Key) })
 	d.out = out
+}
+
+// salesShut says why an event that is not on sale takes no orders.
+func salesShut(status string) string {
+	switch status {
+	case event.StatusSalesClosed:
+		return "the event's sales are closed"
+	case event.StatusFinished:
+		return "the event has finished"
+	case event.StatusCancelled:
+		return "the event was cancelled"
+	}
+	return "the event is not on sale"
 }
 
 // createdPayload is the order.created event's payload.
