@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
+	"golang.org/x/text/width"
 
 	"github.com/usher-events/usher/internal/fault"
 )
@@ -21,6 +22,10 @@ const DefaultRegion = "KR"
 // field never holds one, so the bound keeps parsing cheap on hostile input.
 const maxLen = 32
 
+// dashes are the other dashes people type between a number's groups (a
+// phone keyboard's or a word processor's).
+var dashes = strings.NewReplacer("\u2010", "-", "\u2011", "-", "\u2012", "-", "\u2013", "-", "\u2014", "-", "\u2212", "-")
+
 // ErrInvalid is returned for input that is not a valid phone number.
 var ErrInvalid = errors.New("not a valid phone number")
 
@@ -28,13 +33,18 @@ var ErrInvalid = errors.New("not a valid phone number")
 // fault.Field and fault.Check (c.Add(err != nil, "buyer.phone", phone.Message)).
 const Message = "must be a valid phone number"
 
-// Normalize returns the E.164 form of raw ("+821012345678"). Numbers without
+// Normalize returns the E.164 form of raw ("+821012345678"). Full-width
+// digits and signs ("０１０－１２３４－５６７８", from an East Asian keyboard) and
+// other dashes read as their ASCII forms. Numbers without
 // a country code are read in defaultRegion (an ISO 3166 code such as "KR";
 // empty means DefaultRegion). Input with letters (vanity numbers), more than
 // 32 characters or no valid number is ErrInvalid; so is empty input, which
 // callers with optional fields check for first.
 func Normalize(raw, defaultRegion string) (string, error) {
-	raw = strings.TrimSpace(raw)
+	if len(raw) > 4*maxLen { // before folding, which may shrink it
+		return "", ErrInvalid
+	}
+	raw = strings.TrimSpace(dashes.Replace(width.Narrow.String(raw)))
 	if raw == "" || len(raw) > maxLen {
 		return "", ErrInvalid
 	}
