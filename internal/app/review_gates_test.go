@@ -192,3 +192,29 @@ func TestNodePushShrinksARefusedBatch(t *testing.T) {
 		t.Fatalf("the server has %v admitted, want the ticket scanned after the junk: %s", stats.Body["admitted"], stats.Raw)
 	}
 }
+
+// TestGateTicketTypesMustBeTheEvents: a gate, a change of its ticket types
+// and the staff badge types name only ticket types of the event (422 per
+// field otherwise), since a mistyped id would make the gate refuse every
+// ticket.
+func TestGateTicketTypesMustBeTheEvents(t *testing.T) {
+	b := setup(t, db.SQLite)
+	own := b.signup("Types Org", "types@example.com")
+	eid, own1, _, _ := b.gateEvent(own.Access, "Types Fest", 1)
+	_, foreign, _, _ := b.gateEvent(own.Access, "Other Fest", 1)
+
+	bad := b.do("POST", "/v1/events/"+eid+"/gates", own.Access, map[string]any{"name": "VIP", "kind": "vip", "ticket_type_ids": []string{own1, foreign}})
+	b.want(bad, 422, "validation_failed")
+	if !strings.Contains(string(bad.Raw), `"field":"ticket_type_ids[1]"`) {
+		t.Fatalf("the refusal does not name the field: %s", bad.Raw)
+	}
+	g := b.do("POST", "/v1/events/"+eid+"/gates", own.Access, map[string]any{"name": "VIP", "kind": "vip", "ticket_type_ids": []string{own1}})
+	b.want(g, 201, "")
+	b.want(b.do("PATCH", "/v1/gates/"+g.str("id"), own.Access, map[string]any{"ticket_type_ids": []string{"tty_typo"}}), 422, "validation_failed")
+	b.want(b.do("PUT", "/v1/events/"+eid+"/gate-settings", own.Access, map[string]any{"reentry": "single", "staff_ticket_type_ids": []string{foreign}}), 422, "validation_failed")
+	b.want(b.do("PUT", "/v1/events/"+eid+"/gate-settings", own.Access, map[string]any{"reentry": "single", "staff_ticket_type_ids": []string{own1}}), 200, "")
+	got := b.do("GET", "/v1/gates/"+g.str("id"), own.Access, nil)
+	if ids, _ := got.Body["ticket_type_ids"].([]any); len(ids) != 1 || ids[0] != own1 {
+		t.Fatalf("the refused change changed the gate: %s", got.Raw)
+	}
+}

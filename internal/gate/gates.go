@@ -2,6 +2,7 @@ package gate
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -73,6 +74,24 @@ func checkGate(g *Gate) error {
 	return c.Err()
 }
 
+// checkTypes refuses ticket type ids that are not the event's: a mistyped
+// one would make a gate refuse every ticket as wrong_gate.
+func (s *Service) checkTypes(ctx context.Context, eventID, field string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	names, err := s.events.TicketTypeNames(ctx, eventID)
+	if err != nil {
+		return err
+	}
+	var c fault.Check
+	for i, tid := range ids {
+		_, ok := names[tid]
+		c.Add(!ok, fmt.Sprintf("%s[%d]", field, i), "is not a ticket type of this event")
+	}
+	return c.Err()
+}
+
 // CreateGate adds a gate to an event of the tenant of ctx.
 func (s *Service) CreateGate(ctx context.Context, eventID string, in GateInput) (*Gate, error) {
 	now := s.now()
@@ -82,6 +101,9 @@ func (s *Service) CreateGate(ctx context.Context, eventID string, in GateInput) 
 		return nil, err
 	}
 	if err := s.events.Exists(ctx, eventID); err != nil {
+		return nil, err
+	}
+	if err := s.checkTypes(ctx, eventID, "ticket_type_ids", g.TicketTypeIDs); err != nil {
 		return nil, err
 	}
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
@@ -144,6 +166,15 @@ func (s *Service) Gates(ctx context.Context, eventID string) ([]Gate, error) {
 
 // UpdateGate changes a gate's fields.
 func (s *Service) UpdateGate(ctx context.Context, gateID string, u GateUpdate) (*Gate, error) {
+	if u.TicketTypeIDs != nil && len(*u.TicketTypeIDs) > 0 {
+		cur, err := s.Gate(ctx, gateID)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.checkTypes(ctx, cur.EventID, "ticket_type_ids", cleanIDs(*u.TicketTypeIDs)); err != nil {
+			return nil, err
+		}
+	}
 	var g *Gate
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
 		var err error
@@ -227,6 +258,9 @@ func (s *Service) SetSettings(ctx context.Context, eventID string, in SettingsIn
 	}
 	now := s.now()
 	st := Settings{EventID: eventID, Reentry: in.Reentry, StaffTicketTypeIDs: cleanIDs(in.StaffTicketTypeIDs), UpdatedAt: &now}
+	if err := s.checkTypes(ctx, eventID, "staff_ticket_type_ids", st.StaffTicketTypeIDs); err != nil {
+		return Settings{}, err
+	}
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
 		_, err := tx.Exec(`INSERT INTO gate_settings (tenant_id, event_id, reentry, staff_ticket_type_ids, updated_at) VALUES (@tenant, ?, ?, ?, ?)
 			ON CONFLICT (event_id) DO UPDATE SET reentry = excluded.reentry, staff_ticket_type_ids = excluded.staff_ticket_type_ids, updated_at = excluded.updated_at
