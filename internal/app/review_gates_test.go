@@ -2,7 +2,10 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -216,5 +219,51 @@ func TestGateTicketTypesMustBeTheEvents(t *testing.T) {
 	got := b.do("GET", "/v1/gates/"+g.str("id"), own.Access, nil)
 	if ids, _ := got.Body["ticket_type_ids"].([]any); len(ids) != 1 || ids[0] != own1 {
 		t.Fatalf("the refused change changed the gate: %s", got.Raw)
+	}
+}
+
+// TestNodeListsGatesInOrder: a gate node lists the event's gates as the
+// server does (by id, their creation order), on every load.
+func TestNodeListsGatesInOrder(t *testing.T) {
+	b := setup(t, db.SQLite)
+	own := b.signup("Order Org", "gates-order@example.com")
+	eid, _, _, _ := b.gateEvent(own.Access, "Order Fest", 1)
+	key := b.gateKey(own.Access)
+	var want []string
+	for _, name := range []string{"Main 1", "Main 2", "Main 3", "VIP", "Staff", "Exit A", "Exit B"} {
+		g := b.do("POST", "/v1/events/"+eid+"/gates", own.Access, map[string]any{"name": name, "kind": "main"})
+		b.want(g, 201, "")
+		want = append(want, g.str("id"))
+	}
+	ctx := context.Background()
+	n, err := gatenode.Open(ctx, gatenode.Config{Server: b.srv.URL, Token: key, EventID: eid, DataDir: t.TempDir(), Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	if err := n.SyncOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	node := httptest.NewServer(n.Handler())
+	defer node.Close()
+	for range 10 {
+		req, _ := http.NewRequest("GET", node.URL+"/v1/events/"+eid+"/gates", nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct {
+			Data []struct{ ID string } `json:"data"`
+		}
+		json.NewDecoder(res.Body).Decode(&out)
+		res.Body.Close()
+		var got []string
+		for _, g := range out.Data {
+			got = append(got, g.ID)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("the node lists %v, want %v", got, want)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -271,6 +272,9 @@ func (n *Node) handleGates(w http.ResponseWriter, r *http.Request) {
 		out = append(out, g)
 	}
 	n.mu.RUnlock()
+	// In the server's order (by id, which is creation order), the same on
+	// every load of the scanner's gate list.
+	slices.SortFunc(out, func(a, b gate.Gate) int { return strings.Compare(a.ID, b.ID) })
 	writeJSON(w, http.StatusOK, map[string]any{"data": out})
 }
 
