@@ -32,15 +32,7 @@ func TestReviewOnlineNodeRefusesTicketAdmittedElsewhere(t *testing.T) {
 
 		ctx := context.Background()
 		open := func() *gatenode.Node {
-			n, err := gatenode.Open(ctx, gatenode.Config{Server: b.srv.URL, Token: key, EventID: eid, DataDir: t.TempDir(), Addr: "127.0.0.1:0"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { n.Close() })
-			if err := n.SyncOnce(ctx); err != nil {
-				t.Fatal(err)
-			}
-			return n
+			return b.syncedNode(t, eid, key)
 		}
 		scan := func(n *gatenode.Node, code string) error {
 			_, err := n.Scan(ctx, gate.ScanInput{Code: code, GateID: g.str("id")})
@@ -96,14 +88,7 @@ func TestReviewScanIDReusedForAnotherTicket(t *testing.T) {
 		b.want(b.do("POST", "/v1/checkins", key, map[string]any{"code": "garbage", "gate_id": g.str("id"), "scan_id": "scanner-1"}), 422, "idempotency_key_reused")
 
 		ctx := context.Background()
-		n, err := gatenode.Open(ctx, gatenode.Config{Server: b.srv.URL, Token: key, EventID: eid, DataDir: t.TempDir(), Addr: "127.0.0.1:0"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer n.Close()
-		if err := n.SyncOnce(ctx); err != nil {
-			t.Fatal(err)
-		}
+		n := b.syncedNode(t, eid, key)
 		if _, err := n.Scan(ctx, gate.ScanInput{Code: tickets[1].Code, GateID: g.str("id"), ScanID: "tablet-1"}); err != nil {
 			t.Fatal(err)
 		}
@@ -165,14 +150,7 @@ func TestNodePushShrinksARefusedBatch(t *testing.T) {
 	g := b.do("POST", "/v1/events/"+eid+"/gates", own.Access, map[string]any{"name": "Main", "kind": "main"})
 	b.want(g, 201, "")
 	ctx := context.Background()
-	n, err := gatenode.Open(ctx, gatenode.Config{Server: b.srv.URL, Token: key, EventID: eid, DataDir: t.TempDir(), Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	if err := n.SyncOnce(ctx); err != nil {
-		t.Fatal(err)
-	}
+	n := b.syncedNode(t, eid, key)
 	junk := strings.Repeat("\x01", 990)
 	for i := range 300 {
 		n.Scan(ctx, gate.ScanInput{Code: fmt.Sprintf("%s%04d", junk, i), GateID: g.str("id")}) // refused at the node, journaled
@@ -235,15 +213,7 @@ func TestNodeListsGatesInOrder(t *testing.T) {
 		b.want(g, 201, "")
 		want = append(want, g.str("id"))
 	}
-	ctx := context.Background()
-	n, err := gatenode.Open(ctx, gatenode.Config{Server: b.srv.URL, Token: key, EventID: eid, DataDir: t.TempDir(), Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	if err := n.SyncOnce(ctx); err != nil {
-		t.Fatal(err)
-	}
+	n := b.syncedNode(t, eid, key)
 	node := httptest.NewServer(n.Handler())
 	defer node.Close()
 	for range 10 {
@@ -266,4 +236,20 @@ func TestNodeListsGatesInOrder(t *testing.T) {
 			t.Fatalf("the node lists %v, want %v", got, want)
 		}
 	}
+}
+
+// syncedNode opens a gate node of the event on the test's server, closed
+// when the test ends, and syncs it once.
+func (b *bundle) syncedNode(t *testing.T, eventID, key string) *gatenode.Node {
+	t.Helper()
+	ctx := context.Background()
+	n, err := gatenode.Open(ctx, gatenode.Config{Server: b.srv.URL, Token: key, EventID: eventID, DataDir: t.TempDir(), Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	if err := n.SyncOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
