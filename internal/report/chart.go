@@ -2,6 +2,8 @@ package report
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"sync"
 
 	"github.com/go-analyze/charts"
@@ -65,7 +67,7 @@ func Chart(st *campaign.Stats, kind, format string) ([]byte, error) {
 	case ChartHours:
 		labels, values := series(st.ByHour, true)
 		p, err = charts.LineRender([][]float64{values}, out, size, charts.TitleTextOptionFunc("시간대별 참가자 (UTC)"),
-			charts.XAxisLabelsOptionFunc(labels), charts.YAxisOptionFunc(charts.YAxisOption{Min: charts.Ptr(0.0)}))
+			charts.XAxisLabelsOptionFunc(labels), charts.YAxisOptionFunc(countAxis(values)))
 	default:
 		groups, title := st.ByChannel, "채널별 참가자"
 		switch kind {
@@ -78,13 +80,31 @@ func Chart(st *campaign.Stats, kind, format string) ([]byte, error) {
 		// Bars start at zero: a bar chart whose axis starts elsewhere
 		// makes small differences look large.
 		p, err = charts.BarRender([][]float64{values}, out, size, charts.TitleTextOptionFunc(title),
-			charts.XAxisLabelsOptionFunc(labels), charts.YAxisOptionFunc(charts.YAxisOption{Min: charts.Ptr(0.0)}),
+			charts.XAxisLabelsOptionFunc(labels), charts.YAxisOptionFunc(countAxis(values)),
 			charts.SeriesShowLabel(true))
 	}
 	if err != nil {
 		return nil, err
 	}
 	return p.Bytes()
+}
+
+// countAxis is the value axis of a chart of counts: from zero, in whole
+// steps of a round size (1, 2, 5, 10, 20, 50, …) with about five of them,
+// labelled as whole numbers. The library's own axis split 0–2 people into
+// steps of 0.4.
+func countAxis(values []float64) charts.YAxisOption {
+	top := 0.0
+	for _, v := range values {
+		top = max(top, v)
+	}
+	step := 1.0
+	for i := 0; top/step > 5; i++ {
+		step *= []float64{2, 2.5, 2}[i%3] // 1, 2, 5, 10, 20, 50, …
+	}
+	axisMax := math.Max(step, math.Ceil(top/step)*step)
+	return charts.YAxisOption{Min: charts.Ptr(0.0), Max: charts.Ptr(axisMax), LabelCount: int(axisMax/step) + 1,
+		PreferNiceIntervals: charts.Ptr(false), ValueFormatter: func(v float64) string { return strconv.FormatFloat(math.Round(v), 'f', 0, 64) }}
 }
 
 // series turns groups into labels and values; an empty breakdown becomes one

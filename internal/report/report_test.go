@@ -3,8 +3,12 @@ package report_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -86,5 +90,44 @@ func TestMissingFontIsAClearProblem(t *testing.T) {
 	}
 	if _, err := s.Render(context.Background(), "cmp_1", "csv"); err != nil {
 		t.Fatalf("csv without the font: %v", err)
+	}
+}
+
+// TestCountAxisIsWhole: the value axis of a chart of people counts steps
+// in whole, round numbers from zero (0, 1, 2 for two people, not 0, 0.4, …;
+// 0, 50, 100, 150 for 137).
+func TestCountAxisIsWhole(t *testing.T) {
+	texts := regexp.MustCompile(`<text[^>]*>([^<]*)</text>`)
+	for _, tc := range []struct {
+		counts []int
+		want   []string
+	}{
+		{[]int{2, 1}, []string{"0", "1", "2"}},
+		{[]int{137, 40}, []string{"0", "50", "100", "150"}},
+	} {
+		st := &campaign.Stats{}
+		for i, n := range tc.counts {
+			st.ByChannel = append(st.ByChannel, campaign.Group{Key: fmt.Sprint("ch", i), Name: fmt.Sprint("채널", i), Participants: n})
+		}
+		svg, err := report.Chart(st, report.ChartChannels, "svg")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var labels []string
+		for _, m := range texts.FindAllStringSubmatch(string(svg), -1) {
+			if _, err := strconv.Atoi(m[1]); err == nil || strings.Contains(m[1], ".") {
+				labels = append(labels, m[1])
+			}
+		}
+		for _, w := range tc.want {
+			if !slices.Contains(labels, w) {
+				t.Errorf("counts %v: the chart's numbers %v lack %s", tc.counts, labels, w)
+			}
+		}
+		for _, l := range labels {
+			if strings.Contains(l, ".") {
+				t.Errorf("counts %v: a fractional label %s", tc.counts, l)
+			}
+		}
 	}
 }
