@@ -14,11 +14,11 @@ import (
 // a catalog, or one built at run time that no catalog holds.
 var campaignKeyRE = regexp.MustCompile(`\b(?:camp|land|draw|cnotice|report)\.[a-z_]+(?:\.[a-z_]+)*\b`)
 
-// TestReviewCampaignPagesOnPhone opens every organizer and public page of a
+// TestCampaignPagesOnPhone opens every organizer and public page of a
 // campaign with a quiz, a gift, a participant and a run draw on a phone, in
 // Korean and in English: each fits the screen and shows no message key in
 // place of its text.
-func TestReviewCampaignPagesOnPhone(t *testing.T) {
+func TestCampaignPagesOnPhone(t *testing.T) {
 	t.Parallel()
 	srv := server(t)
 	owner := newBrowser(t, srv)

@@ -14,11 +14,11 @@ import (
 	"github.com/usher-events/usher/internal/gate"
 )
 
-// TestReviewScannerKeepsQueuedScanThroughServerErrors: a scan queued while
+// TestScannerKeepsQueuedScanThroughServerErrors: a scan queued while
 // offline stays queued when the check-in answers 503 (a proxy in front of a
 // server that is restarting), and is sent again, with its scan_id, once the
 // server answers.
-func TestReviewScannerKeepsQueuedScanThroughServerErrors(t *testing.T) {
+func TestScannerKeepsQueuedScanThroughServerErrors(t *testing.T) {
 	var up atomic.Bool
 	var mu sync.Mutex
 	var tries int

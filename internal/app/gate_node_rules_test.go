@@ -17,10 +17,10 @@ import (
 	"github.com/usher-events/usher/internal/gatenode"
 )
 
-// TestReviewOnlineNodeRefusesTicketAdmittedElsewhere: a gate node that is
+// TestOnlineNodeRefusesTicketAdmittedElsewhere: a gate node that is
 // online learns the admissions made at the server and at other nodes, so a
 // shared ticket is refused at the second place instead of admitted twice.
-func TestReviewOnlineNodeRefusesTicketAdmittedElsewhere(t *testing.T) {
+func TestOnlineNodeRefusesTicketAdmittedElsewhere(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		b := setup(t, d)
 		own := b.signup("Node Org", "node@example.com")
@@ -65,10 +65,10 @@ func TestReviewOnlineNodeRefusesTicketAdmittedElsewhere(t *testing.T) {
 	})
 }
 
-// TestReviewScanIDReusedForAnotherTicket: a scan_id sent again with another
+// TestScanIDReusedForAnotherTicket: a scan_id sent again with another
 // ticket (a scanner whose counter restarted) must not replay the first
 // ticket's "admitted"; the same scan sent again still replays.
-func TestReviewScanIDReusedForAnotherTicket(t *testing.T) {
+func TestScanIDReusedForAnotherTicket(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		b := setup(t, d)
 		own := b.signup("Reuse Org", "reuse@example.com")
@@ -101,10 +101,10 @@ func TestReviewScanIDReusedForAnotherTicket(t *testing.T) {
 	})
 }
 
-// TestReviewFutureScannedAtCountsAsNow: a tablet whose clock is years ahead
+// TestFutureScannedAtCountsAsNow: a tablet whose clock is years ahead
 // must not leave its scans in the dashboard's "last minutes" for good (the
 // per-minute rate and the arrival curve), online or pushed by a node.
-func TestReviewFutureScannedAtCountsAsNow(t *testing.T) {
+func TestFutureScannedAtCountsAsNow(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		b := setup(t, d)
 		own := b.signup("Clock Org", "clock@example.com")
