@@ -100,10 +100,10 @@ func killDuringSale(t *testing.T, bin string, store db.Config) {
 	for ackCount.Load() < quota/2 {
 		time.Sleep(2 * time.Millisecond)
 	}
-	if err := srv.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	srv.Wait()
+	<-srv.exited
 	close(killed)
 	wg.Wait()
 
@@ -167,10 +167,16 @@ func killDuringSale(t *testing.T, bin string, store db.Config) {
 	t.Logf("acknowledged before kill: %d (%d paid after restart), after restart: %d more", len(acked), paid, extra)
 }
 
+// server is a running `usher serve`; exited is closed once it has ended.
+type server struct {
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
 // startServer runs `usher serve` on a free loopback port, on the data folder
 // and the PostgreSQL URL when one is given, and waits until it answers; the
 // process is killed when the test ends.
-func startServer(t *testing.T, bin, data, databaseURL string) (*exec.Cmd, string) {
+func startServer(t *testing.T, bin, data, databaseURL string) (*server, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -184,15 +190,23 @@ func startServer(t *testing.T, bin, data, databaseURL string) (*exec.Cmd, string
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	srv := &server{cmd: cmd, exited: make(chan struct{})}
+	go func() { cmd.Wait(); close(srv.exited) }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-srv.exited })
 	base := "http://" + addr
 	c := NewClient(base, 1)
-	for i := 0; i < 300; i++ {
+	// Generous: on PostgreSQL the start migrates a fresh schema, and the
+	// migrations of every test running at once take turns on one lock.
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); {
 		if st, err := c.Do(context.Background(), "GET", "/healthz", nil, nil); err == nil && st == 200 {
-			return cmd, base
+			return srv, base
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-srv.exited:
+			t.Fatalf("the server at %s exited before answering (its log is above)", addr)
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	t.Fatalf("the server at %s did not come up", addr)
+	t.Fatalf("the server at %s did not come up in 2 minutes", addr)
 	return nil, ""
 }
