@@ -134,3 +134,46 @@ func TestPhonesMigrateToE164(t *testing.T) {
 		}
 	})
 }
+
+// TestNodesMigrateAtOnce starts the migrations of three nodes of one
+// PostgreSQL installation (one schema) together: the schema's lock makes
+// them take turns, so each migration is applied once and all three start.
+func TestNodesMigrateAtOnce(t *testing.T) {
+	if dbtest.PostgresURL() == "" {
+		t.Skip("USHER_TEST_POSTGRES_URL is not set")
+	}
+	cfg := dbtest.Config(t, db.Postgres)
+	ctx := context.Background()
+	errs := make(chan error, 3)
+	for range 3 {
+		conn, err := db.Open(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		go func() { errs <- conn.Migrate(ctx) }()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatalf("a node's migration: %v", err)
+		}
+	}
+	conn, err := db.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var got struct {
+		Rows     int `db:"rows"`
+		Versions int `db:"versions"`
+	}
+	err = conn.Read(ctx, func(tx *db.Tx) error {
+		return tx.Global().Get(&got, `SELECT COUNT(*) AS rows, COUNT(DISTINCT version_id) AS versions FROM goose_db_version`)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Rows != got.Versions || got.Versions < 20 {
+		t.Fatalf("goose_db_version has %d rows for %d versions: a migration ran twice, or not at all", got.Rows, got.Versions)
+	}
+}
