@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"github.com/usher-events/usher/internal/api"
 )
@@ -36,20 +34,14 @@ func (s *Service) HandleLive(ctx context.Context, in *EventPath) (*huma.StreamRe
 	if err := s.events.Exists(ctx, in.EventID); err != nil {
 		return nil, err
 	}
-	return &huma.StreamResponse{Body: func(hc huma.Context) {
-		hc.SetHeader("Content-Type", "text/event-stream")
-		hc.SetHeader("Cache-Control", "no-store")
-		hc.SetHeader("X-Accel-Buffering", "no")
-		hc.SetStatus(http.StatusOK)
-		_, w := humago.Unwrap(hc)
-		s.streamStats(hc.Context(), w, in.EventID)
-	}}, nil
+	return api.Stream(2*streamHeartbeat, func(ctx context.Context, write func([]byte) error) {
+		s.streamStats(ctx, write, in.EventID)
+	}), nil
 }
 
-// streamStats writes the event's numbers to w at once, after each burst of scans
-// and every streamHeartbeat, until ctx ends or a write fails.
-func (s *Service) streamStats(ctx context.Context, w http.ResponseWriter, eventID string) {
-	rc := http.NewResponseController(w)
+// streamStats writes the event's numbers at once, after each burst of
+// scans and every streamHeartbeat, until ctx ends or a write fails.
+func (s *Service) streamStats(ctx context.Context, write func([]byte) error, eventID string) {
 	notices, stop := s.live.Subscribe(ctx, eventID)
 	defer stop()
 	send := func() bool {
@@ -58,13 +50,7 @@ func (s *Service) streamStats(ctx context.Context, w http.ResponseWriter, eventI
 			return ctx.Err() == nil
 		}
 		b, _ := json.Marshal(st)
-		// The server's WriteTimeout would cut the stream; each write sets
-		// its own deadline instead.
-		rc.SetWriteDeadline(time.Now().Add(2 * streamHeartbeat))
-		if _, err := fmt.Fprintf(w, "event: stats\ndata: %s\n\n", b); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
+		return write(fmt.Appendf(nil, "event: stats\ndata: %s\n\n", b)) == nil
 	}
 	if !send() {
 		return

@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"github.com/usher-events/usher/internal/api"
 	"github.com/usher-events/usher/internal/fault"
@@ -50,24 +48,10 @@ func (s *Service) HandleEvents(ctx context.Context, in *TokenPath) (*huma.Stream
 		s.streams.Add(-1)
 		return nil, fault.New(fault.Unavailable, "too many status streams on this server: poll GET /v1/public/queue/{token} instead")
 	}
-	return &huma.StreamResponse{Body: func(hc huma.Context) {
+	return api.Stream(streamKeepAlive, func(ctx context.Context, write func([]byte) error) {
 		defer s.streams.Add(-1)
-		hc.SetHeader("Content-Type", "text/event-stream")
-		hc.SetHeader("Cache-Control", "no-store")
-		hc.SetHeader("X-Accel-Buffering", "no")
-		hc.SetStatus(http.StatusOK)
-		_, w := humago.Unwrap(hc)
-		rc := http.NewResponseController(w)
-		// The server's WriteTimeout would cut the stream; each write sets
-		// its own deadline instead.
-		s.stream(hc.Context(), in.Token, st, func(b []byte) error {
-			rc.SetWriteDeadline(time.Now().Add(streamKeepAlive))
-			if _, err := w.Write(b); err != nil {
-				return err
-			}
-			return rc.Flush()
-		})
-	}}, nil
+		s.stream(ctx, in.Token, st, write)
+	}), nil
 }
 
 // stream writes first and then every change of the token's status to
