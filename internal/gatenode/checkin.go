@@ -126,23 +126,19 @@ func (n *Node) Scan(ctx context.Context, in gate.ScanInput) (*gate.ScanResult, e
 // server last said: admitted elsewhere (and, with in/out, still inside) is
 // refused like a second scan here.
 func move(tx *db.Tx, st gate.Settings, row *scanRow) error {
-	var local int
-	if err := tx.Get(&local, `SELECT COUNT(*) FROM node_presence WHERE ticket_id = ?`, row.TicketID); err != nil {
+	// What the server said, for a ticket with no local presence only.
+	var remote []bool
+	if err := tx.Select(&remote, `SELECT inside FROM node_remote_presence r WHERE ticket_id = ?
+		AND NOT EXISTS (SELECT 1 FROM node_presence p WHERE p.ticket_id = r.ticket_id)`, row.TicketID); err != nil {
 		return err
 	}
-	if local == 0 {
-		var remote []bool
-		if err := tx.Select(&remote, `SELECT inside FROM node_remote_presence WHERE ticket_id = ?`, row.TicketID); err != nil {
+	if len(remote) == 1 {
+		switch {
+		case row.Direction == gate.DirectionOut && st.Reentry == gate.ReentryInOut && remote[0]:
+			_, err := tx.Exec(`INSERT INTO node_presence (ticket_id, inside, scan_id) VALUES (?, 0, ?)`, row.TicketID, row.ScanID)
 			return err
-		}
-		if len(remote) == 1 {
-			switch {
-			case row.Direction == gate.DirectionOut && st.Reentry == gate.ReentryInOut && remote[0]:
-				_, err := tx.Exec(`INSERT INTO node_presence (ticket_id, inside, scan_id) VALUES (?, 0, ?)`, row.TicketID, row.ScanID)
-				return err
-			case row.Direction == gate.DirectionIn && (st.Reentry != gate.ReentryInOut || remote[0]):
-				return fault.New(fault.AlreadyCheckedIn, "this ticket was already checked in at another gate")
-			}
+		case row.Direction == gate.DirectionIn && (st.Reentry != gate.ReentryInOut || remote[0]):
+			return fault.New(fault.AlreadyCheckedIn, "this ticket was already checked in at another gate")
 		}
 	}
 	if row.Direction == gate.DirectionOut {
@@ -296,8 +292,8 @@ type Status struct {
 func (n *Node) Status(ctx context.Context) Status {
 	st := Status{Online: n.online.Load(), EventID: n.cfg.EventID, NodeID: n.nodeID}
 	n.db.Read(ctx, func(tx *db.Tx) error {
-		tx.Get(&st.Pending, `SELECT COUNT(*) FROM node_scans WHERE pushed = 0`)
-		tx.Get(&st.Refused, `SELECT COUNT(*) FROM node_scans WHERE pushed = 2`)
+		tx.Get(&st.Pending, `SELECT COUNT(*) FROM node_scans WHERE pushed = ?`, scanPending)
+		tx.Get(&st.Refused, `SELECT COUNT(*) FROM node_scans WHERE pushed = ?`, scanRefused)
 		return tx.Get(&st.Scans, `SELECT COUNT(*) FROM node_scans`)
 	})
 	n.mu.RLock()

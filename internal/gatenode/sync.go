@@ -98,7 +98,7 @@ func (n *Node) push(ctx context.Context) error {
 		var rows []scanRow
 		err := n.db.Read(ctx, func(tx *db.Tx) error {
 			return tx.Select(&rows, `SELECT scan_id, gate_id, device_id, direction, code, ticket_id, result, message, scanned_at
-				FROM node_scans WHERE pushed = 0 ORDER BY seq LIMIT ?`, size)
+				FROM node_scans WHERE pushed = ? ORDER BY seq LIMIT ?`, scanPending, size)
 		})
 		if err != nil || len(rows) == 0 {
 			return err
