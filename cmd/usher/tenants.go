@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/usher-events/usher/internal/app"
+	"github.com/usher-events/usher/internal/db"
 	"github.com/usher-events/usher/internal/meter"
 )
 
@@ -59,7 +56,7 @@ func existingDatabase(f dbFlags) error {
 	if f.DatabaseURL != "" {
 		return nil
 	}
-	if _, err := os.Stat(filepath.Join(f.DataDir, "usher.db")); errors.Is(err, fs.ErrNotExist) {
+	if !db.HasSQLite(f.DataDir) {
 		return fmt.Errorf("no Usher database in %s (usher.db is missing): check --data-dir", f.DataDir)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -17,6 +18,14 @@ var ErrBackupPostgres = errors.New("on PostgreSQL, back up and restore with pg_d
 
 // sqlitePath is the database file in a data directory.
 func sqlitePath(dir string) string { return filepath.Join(dir, "usher.db") }
+
+// HasSQLite reports whether a data directory holds an embedded database
+// (opening one that does not creates it). A file it cannot look at counts as
+// there, so that opening it says why.
+func HasSQLite(dir string) bool {
+	_, err := os.Stat(sqlitePath(dir))
+	return !errors.Is(err, fs.ErrNotExist)
+}
 
 // Backup writes a consistent copy of the SQLite database to path (which must
 // not exist) while the server may go on serving: VACUUM INTO reads one

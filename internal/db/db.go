@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -87,7 +86,7 @@ func openSQLite(ctx context.Context, dir string, log *slog.Logger) (*DB, error) 
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite: create data directory: %w", err)
 	}
-	path := filepath.Join(dir, "usher.db")
+	path := sqlitePath(dir)
 	base := "file:" + path + "?_time_format=sqlite" +
 		"&_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)"
 	// synchronous(NORMAL): a commit writes its frames to the WAL without an
