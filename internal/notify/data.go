@@ -3,11 +3,12 @@ package notify
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/usher-events/usher/internal/tz"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/usher-events/usher/internal/tz"
 )
 
 // OrderEvent is the payload of "order.created" and "order.paid" as the order

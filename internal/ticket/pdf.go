@@ -3,7 +3,6 @@ package ticket
 import (
 	"context"
 	"fmt"
-	"github.com/usher-events/usher/internal/tz"
 	"time"
 
 	"github.com/johnfercher/maroto/v2"
@@ -21,6 +20,7 @@ import (
 	"github.com/johnfercher/maroto/v2/pkg/props"
 
 	"github.com/usher-events/usher/internal/font"
+	"github.com/usher-events/usher/internal/tz"
 )
 
 // fontFamily is the name the PDF uses for the Korean font.

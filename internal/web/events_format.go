@@ -3,13 +3,13 @@ package web
 import (
 	"errors"
 	"fmt"
-	"github.com/usher-events/usher/internal/tz"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/usher-events/usher/internal/api"
 	"github.com/usher-events/usher/internal/fault"
+	"github.com/usher-events/usher/internal/tz"
 )
 
 // Formatting for the events and tickets pages: money in its currency,
