@@ -1,7 +1,11 @@
 package app_test
 
 import (
+	"context"
+	"testing"
 	"time"
+
+	"github.com/usher-events/usher/internal/gatenode"
 )
 
 // issuedTicket is a paid ticket seen from the test.
@@ -59,4 +63,28 @@ func (b *bundle) gateKey(token string) string {
 	k := b.do("POST", "/v1/api-keys", token, map[string]any{"name": "gate", "role": "gate"})
 	b.want(k, 201, "")
 	return k.str("key")
+}
+
+// mainGate adds a main gate to the event and returns its id.
+func (b *bundle) mainGate(token, eventID string) string {
+	b.t.Helper()
+	g := b.do("POST", "/v1/events/"+eventID+"/gates", token, map[string]any{"name": "Main", "kind": "main"})
+	b.want(g, 201, "")
+	return g.str("id")
+}
+
+// syncedNode opens a gate node of the event on the test's server, closed
+// when the test ends, and syncs it once.
+func (b *bundle) syncedNode(t *testing.T, eventID, key string) *gatenode.Node {
+	t.Helper()
+	ctx := context.Background()
+	n, err := gatenode.Open(ctx, gatenode.Config{Server: b.srv.URL, Token: key, EventID: eventID, DataDir: t.TempDir(), Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	if err := n.SyncOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -26,16 +26,15 @@ func TestOnlineNodeRefusesTicketAdmittedElsewhere(t *testing.T) {
 		own := b.signup("Node Org", "node@example.com")
 		eid, _, _, tickets := b.gateEvent(own.Access, "Node Fest", 3)
 		key := b.gateKey(own.Access)
-		g := b.do("POST", "/v1/events/"+eid+"/gates", own.Access, map[string]any{"name": "Main", "kind": "main"})
-		b.want(g, 201, "")
-		b.want(b.do("POST", "/v1/checkins", key, map[string]any{"code": tickets[0].Code, "gate_id": g.str("id")}), 200, "")
+		gateID := b.mainGate(own.Access, eid)
+		b.want(b.do("POST", "/v1/checkins", key, map[string]any{"code": tickets[0].Code, "gate_id": gateID}), 200, "")
 
 		ctx := context.Background()
 		open := func() *gatenode.Node {
 			return b.syncedNode(t, eid, key)
 		}
 		scan := func(n *gatenode.Node, code string) error {
-			_, err := n.Scan(ctx, gate.ScanInput{Code: code, GateID: g.str("id")})
+			_, err := n.Scan(ctx, gate.ScanInput{Code: code, GateID: gateID})
 			return err
 		}
 		a, other := open(), open()
@@ -74,28 +73,27 @@ func TestScanIDReusedForAnotherTicket(t *testing.T) {
 		own := b.signup("Reuse Org", "reuse@example.com")
 		eid, _, _, tickets := b.gateEvent(own.Access, "Reuse Fest", 2)
 		key := b.gateKey(own.Access)
-		g := b.do("POST", "/v1/events/"+eid+"/gates", own.Access, map[string]any{"name": "Main", "kind": "main"})
-		b.want(g, 201, "")
-		first := map[string]any{"code": tickets[0].Code, "gate_id": g.str("id"), "scan_id": "scanner-1"}
+		gateID := b.mainGate(own.Access, eid)
+		first := map[string]any{"code": tickets[0].Code, "gate_id": gateID, "scan_id": "scanner-1"}
 		b.want(b.do("POST", "/v1/checkins", key, first), 200, "")
 		again := b.do("POST", "/v1/checkins", key, first)
 		b.want(again, 200, "")
 		if again.Body["replayed"] != true {
 			t.Fatalf("same scan again = %s", again.Raw)
 		}
-		other := b.do("POST", "/v1/checkins", key, map[string]any{"code": tickets[1].Code, "gate_id": g.str("id"), "scan_id": "scanner-1"})
+		other := b.do("POST", "/v1/checkins", key, map[string]any{"code": tickets[1].Code, "gate_id": gateID, "scan_id": "scanner-1"})
 		b.want(other, 422, "idempotency_key_reused")
-		b.want(b.do("POST", "/v1/checkins", key, map[string]any{"code": "garbage", "gate_id": g.str("id"), "scan_id": "scanner-1"}), 422, "idempotency_key_reused")
+		b.want(b.do("POST", "/v1/checkins", key, map[string]any{"code": "garbage", "gate_id": gateID, "scan_id": "scanner-1"}), 422, "idempotency_key_reused")
 
 		ctx := context.Background()
 		n := b.syncedNode(t, eid, key)
-		if _, err := n.Scan(ctx, gate.ScanInput{Code: tickets[1].Code, GateID: g.str("id"), ScanID: "tablet-1"}); err != nil {
+		if _, err := n.Scan(ctx, gate.ScanInput{Code: tickets[1].Code, GateID: gateID, ScanID: "tablet-1"}); err != nil {
 			t.Fatal(err)
 		}
-		if r, err := n.Scan(ctx, gate.ScanInput{Code: tickets[1].Code, GateID: g.str("id"), ScanID: "tablet-1"}); err != nil || !r.Replayed {
+		if r, err := n.Scan(ctx, gate.ScanInput{Code: tickets[1].Code, GateID: gateID, ScanID: "tablet-1"}); err != nil || !r.Replayed {
 			t.Fatalf("same scan again at the node = %+v, %v", r, err)
 		}
-		if _, err := n.Scan(ctx, gate.ScanInput{Code: tickets[0].Code, GateID: g.str("id"), ScanID: "tablet-1"}); !fault.Is(err, fault.IdempotencyRe) {
+		if _, err := n.Scan(ctx, gate.ScanInput{Code: tickets[0].Code, GateID: gateID, ScanID: "tablet-1"}); !fault.Is(err, fault.IdempotencyRe) {
 			t.Fatalf("another ticket with a used scan_id at the node: %v, want idempotency_key_reused", err)
 		}
 	})
@@ -110,12 +108,11 @@ func TestFutureScannedAtCountsAsNow(t *testing.T) {
 		own := b.signup("Clock Org", "clock@example.com")
 		eid, _, _, tickets := b.gateEvent(own.Access, "Clock Fest", 2)
 		key := b.gateKey(own.Access)
-		g := b.do("POST", "/v1/events/"+eid+"/gates", own.Access, map[string]any{"name": "Main", "kind": "main"})
-		b.want(g, 201, "")
-		ok := b.do("POST", "/v1/checkins", key, map[string]any{"code": tickets[0].Code, "gate_id": g.str("id"), "scanned_at": "9999-12-31T23:59:59Z"})
+		gateID := b.mainGate(own.Access, eid)
+		ok := b.do("POST", "/v1/checkins", key, map[string]any{"code": tickets[0].Code, "gate_id": gateID, "scanned_at": "9999-12-31T23:59:59Z"})
 		b.want(ok, 200, "")
 		push := b.do("POST", "/v1/events/"+eid+"/checkins/batch", key, map[string]any{"source": "node:test", "scans": []any{
-			map[string]any{"scan_id": "n-1", "code": tickets[1].Code, "gate_id": g.str("id"), "direction": "in", "scanned_at": "9999-12-31T23:59:59Z", "result": "admitted"},
+			map[string]any{"scan_id": "n-1", "code": tickets[1].Code, "gate_id": gateID, "direction": "in", "scanned_at": "9999-12-31T23:59:59Z", "result": "admitted"},
 		}})
 		b.want(push, 200, "")
 		latest := time.Now().Add(gate.MaxClockSkew)
@@ -147,15 +144,14 @@ func TestNodePushShrinksARefusedBatch(t *testing.T) {
 	own := b.signup("Push Org", "push@example.com")
 	eid, _, _, tickets := b.gateEvent(own.Access, "Push Fest", 1)
 	key := b.gateKey(own.Access)
-	g := b.do("POST", "/v1/events/"+eid+"/gates", own.Access, map[string]any{"name": "Main", "kind": "main"})
-	b.want(g, 201, "")
+	gateID := b.mainGate(own.Access, eid)
 	ctx := context.Background()
 	n := b.syncedNode(t, eid, key)
 	junk := strings.Repeat("\x01", 990)
 	for i := range 300 {
-		n.Scan(ctx, gate.ScanInput{Code: fmt.Sprintf("%s%04d", junk, i), GateID: g.str("id")}) // refused at the node, journaled
+		n.Scan(ctx, gate.ScanInput{Code: fmt.Sprintf("%s%04d", junk, i), GateID: gateID}) // refused at the node, journaled
 	}
-	if _, err := n.Scan(ctx, gate.ScanInput{Code: tickets[0].Code, GateID: g.str("id")}); err != nil {
+	if _, err := n.Scan(ctx, gate.ScanInput{Code: tickets[0].Code, GateID: gateID}); err != nil {
 		t.Fatal(err)
 	}
 	if st := n.Status(ctx); st.Pending != 301 {
@@ -236,20 +232,4 @@ func TestNodeListsGatesInOrder(t *testing.T) {
 			t.Fatalf("the node lists %v, want %v", got, want)
 		}
 	}
-}
-
-// syncedNode opens a gate node of the event on the test's server, closed
-// when the test ends, and syncs it once.
-func (b *bundle) syncedNode(t *testing.T, eventID, key string) *gatenode.Node {
-	t.Helper()
-	ctx := context.Background()
-	n, err := gatenode.Open(ctx, gatenode.Config{Server: b.srv.URL, Token: key, EventID: eventID, DataDir: t.TempDir(), Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	if err := n.SyncOnce(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
