@@ -151,6 +151,17 @@ func fontInstalled() bool {
 }
 
 // wantPDF checks a PDF answer, or the clear 503 when the font is missing.
+// member invites a person with the role into the owner's organization and
+// accepts for them; it returns their user id and access token.
+func (b *bundle) member(ownerToken, email, role string) (userID, access string) {
+	b.t.Helper()
+	inv := b.do("POST", "/v1/users/invites", ownerToken, map[string]any{"email": email, "role": role})
+	b.want(inv, 201, "")
+	acc := b.do("POST", "/v1/public/invites/accept", "", map[string]any{"token": inv.str("token"), "password": "a member's passphrase"})
+	b.want(acc, 201, "")
+	return acc.obj("user")["id"].(string), acc.str("access_token")
+}
+
 func (b *bundle) wantPDF(r *response) {
 	b.t.Helper()
 	if !fontInstalled() {

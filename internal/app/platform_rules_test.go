@@ -127,11 +127,7 @@ func TestAccessTokensFollowTheUser(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		b := setup(t, d)
 		ten := b.signup("Standing", "standing@example.com")
-		inv := b.do("POST", "/v1/users/invites", ten.Access, map[string]any{"email": "admin2@example.com", "role": "admin"})
-		b.want(inv, 201, "")
-		acc := b.do("POST", "/v1/public/invites/accept", "", map[string]any{"token": inv.str("token"), "password": "an admin's pass"})
-		b.want(acc, 201, "")
-		adminID, admin := acc.obj("user")["id"].(string), acc.str("access_token")
+		adminID, admin := b.member(ten.Access, "admin2@example.com", "admin")
 		b.want(b.do("GET", "/v1/users", admin, nil), 200, "")
 
 		b.want(b.do("PATCH", "/v1/users/"+adminID, ten.Access, map[string]any{"role": "viewer"}), 200, "")
@@ -186,11 +182,7 @@ func TestIdempotentReplayIsTheCallersOwn(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		b := setup(t, d)
 		ten := b.signup("Replays", "replays@example.com")
-		inv := b.do("POST", "/v1/users/invites", ten.Access, map[string]any{"email": "staff-replay@example.com", "role": "staff"})
-		b.want(inv, 201, "")
-		acc := b.do("POST", "/v1/public/invites/accept", "", map[string]any{"token": inv.str("token"), "password": "a staff pass"})
-		b.want(acc, 201, "")
-		staff := acc.str("access_token")
+		_, staff := b.member(ten.Access, "staff-replay@example.com", "staff")
 
 		body := map[string]any{"name": "deploy", "role": "admin"}
 		first := b.do("POST", "/v1/api-keys", ten.Access, body, "Idempotency-Key", "deploy-1")
