@@ -1,9 +1,7 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -45,36 +43,16 @@ func TestBrowserQueueMovesOnWhenPushed(t *testing.T) {
 	tab := headless(t)
 	console := watchConsole(tab)
 
-	call := func(method, path, token string, body any) map[string]any {
-		t.Helper()
-		b, _ := json.Marshal(body)
-		req, _ := http.NewRequest(method, srv.URL+path, bytes.NewReader(b))
-		req.Header.Set("Content-Type", "application/json")
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var out map[string]any
-		json.NewDecoder(res.Body).Decode(&out)
-		if res.StatusCode >= 300 {
-			t.Fatalf("%s %s: %d %v", method, path, res.StatusCode, out)
-		}
-		return out
-	}
-	tok := call("POST", "/v1/signup", "", map[string]any{"organization": "Queue Push", "email": "queue@example.com", "password": strongPassword})["access_token"].(string)
+	tok := apiCall(t, srv, "POST", "/v1/signup", "", map[string]any{"organization": "Queue Push", "email": "queue@example.com", "password": strongPassword}, 201)["access_token"].(string)
 	start := time.Now().Add(24 * time.Hour).UTC()
-	ev := call("POST", "/v1/events", tok, map[string]any{"name": "대기열 콘서트", "starts_at": start, "ends_at": start.Add(3 * time.Hour),
-		"timezone": "Asia/Seoul", "venue": "Hall", "capacity": 100})["id"].(string)
-	tt := call("POST", "/v1/events/"+ev+"/ticket-types", tok, map[string]any{"name": "R", "price": 1000, "currency": "KRW", "quota": 50})["id"].(string)
-	call("POST", "/v1/events/"+ev+"/publish", tok, nil)
-	call("PUT", "/v1/events/"+ev+"/waiting-room", tok, map[string]any{"enabled": true, "admit_per_minute": 6000, "max_active": 1, "active_ttl_seconds": 600})
+	ev := apiCall(t, srv, "POST", "/v1/events", tok, map[string]any{"name": "대기열 콘서트", "starts_at": start, "ends_at": start.Add(3 * time.Hour),
+		"timezone": "Asia/Seoul", "venue": "Hall", "capacity": 100}, 201)["id"].(string)
+	tt := apiCall(t, srv, "POST", "/v1/events/"+ev+"/ticket-types", tok, map[string]any{"name": "R", "price": 1000, "currency": "KRW", "quota": 50}, 201)["id"].(string)
+	apiCall(t, srv, "POST", "/v1/events/"+ev+"/publish", tok, nil, 200)
+	apiCall(t, srv, "PUT", "/v1/events/"+ev+"/waiting-room", tok, map[string]any{"enabled": true, "admit_per_minute": 6000, "max_active": 1, "active_ttl_seconds": 600}, 200)
 
 	// The one active slot goes to a buyer who joined first.
-	first := call("POST", "/v1/public/events/"+ev+"/queue", "", map[string]any{"client_id": "first-buyer"})
+	first := apiCall(t, srv, "POST", "/v1/public/events/"+ev+"/queue", "", map[string]any{"client_id": "first-buyer"}, 201)
 	if first["status"] != "active" {
 		t.Fatalf("the first to join is %v", first)
 	}
@@ -94,9 +72,9 @@ func TestBrowserQueueMovesOnWhenPushed(t *testing.T) {
 		return len(seen) > 0 && strings.HasSuffix(seen[len(seen)-1], "/events")
 	})
 
-	o := call("POST", "/v1/events/"+ev+"/orders", tok, map[string]any{"buyer": map[string]any{"name": "First", "email": "first@example.com"},
-		"items": []any{map[string]any{"ticket_type_id": tt, "quantity": 1}}, "queue_token": first["token"]})
-	call("POST", "/v1/orders/"+o["id"].(string)+"/pay", tok, map[string]any{"method": "manual"})
+	o := apiCall(t, srv, "POST", "/v1/events/"+ev+"/orders", tok, map[string]any{"buyer": map[string]any{"name": "First", "email": "first@example.com"},
+		"items": []any{map[string]any{"ticket_type_id": tt, "quantity": 1}}, "queue_token": first["token"]}, 201)
+	apiCall(t, srv, "POST", "/v1/orders/"+o["id"].(string)+"/pay", tok, map[string]any{"method": "manual"}, 200)
 
 	step(t, tab, "moved on to registration", chromedp.WaitVisible(chromedp.ID("hold")))
 	if loc := read(t, tab, "location", chromedp.Location()); !strings.Contains(loc, "/e/"+ev+"/register?t=") {
