@@ -22,11 +22,7 @@ import (
 func TestApprovedBeforePlayConfirmsGift(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		f := setup(t, d)
-		c := f.campaign(t, campaign.Game{Type: campaign.GameOX, Gift: "텀블러",
-			Questions: []campaign.Question{{Question: "하늘은 파랗다", Answer: "O"}}}, "manual")
-		if _, err := f.svc.CreateGift(f.ctx, c.ID, campaign.CreateGiftInput{Name: "텀블러", Stock: 2}); err != nil {
-			t.Fatal(err)
-		}
+		c := f.manualOXWithGift(t, 2)
 		p, err := f.svc.Participate(f.ctx, c.ID, campaign.ParticipateInput{Name: "김철수", Phone: "010-1111-2222", Consent: &yes}, campaign.Meta{})
 		if err != nil {
 			t.Fatal(err)
@@ -156,11 +152,7 @@ func TestExternalRecordFromTheFuture(t *testing.T) {
 func TestPlayRacesDecision(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		f := setup(t, d)
-		c := f.campaign(t, campaign.Game{Type: campaign.GameOX, Gift: "텀블러",
-			Questions: []campaign.Question{{Question: "하늘은 파랗다", Answer: "O"}}}, "manual")
-		if _, err := f.svc.CreateGift(f.ctx, c.ID, campaign.CreateGiftInput{Name: "텀블러", Stock: 1000}); err != nil {
-			t.Fatal(err)
-		}
+		c := f.manualOXWithGift(t, 1000)
 		const n = 60
 		var ids []string
 		for i := range n {
@@ -226,4 +218,16 @@ func TestPlayRacesDecision(t *testing.T) {
 			t.Fatalf("the gift has %d reserved, %d participations hold one", gifts[0].Reserved, holding)
 		}
 	})
+}
+
+// manualOXWithGift makes a manual-approval OX campaign of one question
+// ("O" is right) whose success wins a 텀블러, with stock of them.
+func (f *fixture) manualOXWithGift(t *testing.T, stock int) *campaign.Campaign {
+	t.Helper()
+	c := f.campaign(t, campaign.Game{Type: campaign.GameOX, Gift: "텀블러",
+		Questions: []campaign.Question{{Question: "하늘은 파랗다", Answer: "O"}}}, "manual")
+	if _, err := f.svc.CreateGift(f.ctx, c.ID, campaign.CreateGiftInput{Name: "텀블러", Stock: stock}); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
