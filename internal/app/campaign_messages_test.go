@@ -35,11 +35,8 @@ func TestCampaignResultAndWinnerMessages(t *testing.T) {
 
 		byKind := map[string]map[string]string{} // kind → participation → body
 		waitFor(t, func() bool {
-			r := b.do("GET", "/v1/messages?limit=50", own.Access, nil)
-			b.want(r, 200, "")
 			clear(byKind)
-			for _, raw := range r.Body["data"].([]any) {
-				m := raw.(map[string]any)
+			for _, m := range b.messages(own.Access) {
 				kind, _ := m["kind"].(string)
 				if byKind[kind] == nil {
 					byKind[kind] = map[string]string{}

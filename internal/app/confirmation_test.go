@@ -34,11 +34,9 @@ func TestConfirmationNamesTheEvent(t *testing.T) {
 		}
 		var got []map[string]any
 		waitFor(t, func() bool {
-			r := b.do("GET", "/v1/messages?limit=50", own.Access, nil)
-			b.want(r, 200, "")
 			got = got[:0]
-			for _, raw := range r.Body["data"].([]any) {
-				if m := raw.(map[string]any); m["kind"] == "confirmation" {
+			for _, m := range b.messages(own.Access) {
+				if m["kind"] == "confirmation" {
 					got = append(got, m)
 				}
 			}
@@ -58,4 +56,17 @@ func TestConfirmationNamesTheEvent(t *testing.T) {
 			}
 		}
 	})
+}
+
+// messages lists the organization's sent messages (the development outbox
+// in tests), newest first, up to 50.
+func (b *bundle) messages(token string) []map[string]any {
+	b.t.Helper()
+	r := b.do("GET", "/v1/messages?limit=50", token, nil)
+	b.want(r, 200, "")
+	var out []map[string]any
+	for _, raw := range r.Body["data"].([]any) {
+		out = append(out, raw.(map[string]any))
+	}
+	return out
 }
