@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,8 +35,12 @@ var replayHeaders = []string{"Content-Type", "Location", "Retry-After"}
 // without running the handler; the same key with another body is a 422
 // idempotency_key_reused, and so is the same key sent by another user or API
 // key of the tenant; a retry while the first is still running is a 409
-// idempotency_key_in_use. Server errors release the key so the client can
-// retry for real.
+// idempotency_key_in_use. A request refused for its form (a malformed or
+// invalid body) and a server error, which may not have run to the end,
+// release the key, so the client can fix its request or retry for real;
+// other answers, refusals for the state of things included (sold out),
+// are replayed. With a secrets key the stored answers are sealed, since
+// some hold what is shown only once (a new API key, a token).
 func idempotent(conn *db.DB, now func() time.Time, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("Idempotency-Key")
@@ -78,7 +83,9 @@ func idempotent(conn *db.DB, now func() time.Time, next http.Handler) http.Handl
 			return
 		}
 		if prior != nil {
-			prior.replay(w)
+			if err := prior.replay(w, conn, scope, key); err != nil {
+				WriteError(w, r, err)
+			}
 			return
 		}
 		rec := &recorder{ResponseWriter: w}
@@ -92,13 +99,31 @@ func idempotent(conn *db.DB, now func() time.Time, next http.Handler) http.Handl
 		switch {
 		case rec.status == 0, rec.status >= 500,
 			rec.status == http.StatusUnauthorized, rec.status == http.StatusForbidden,
-			rec.status == http.StatusTooManyRequests:
-			// Not an answer to the request itself: let a retry run it.
+			rec.status == http.StatusTooManyRequests, refusedForm(rec):
+			// Not an answer to the request as it will be sent again: let
+			// a retry run it.
 			return
 		}
 		completed = true
 		saveAnswer(context.WithoutCancel(ctx), conn, scope, key, rec)
 	})
+}
+
+// refusedForm reports whether the answer refused the request for its form
+// (malformed, too large, of another media type, or failing validation), so
+// that nothing of the state of things went into it.
+func refusedForm(rec *recorder) bool {
+	switch rec.status {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
+		return true
+	case http.StatusUnprocessableEntity:
+		var p struct {
+			Code fault.Code `json:"code"`
+		}
+		json.Unmarshal(rec.body.Bytes(), &p)
+		return p.Code == fault.Validation || p.Code == fault.Invalid
+	}
+	return false
 }
 
 type storedAnswer struct {
@@ -110,7 +135,15 @@ type storedAnswer struct {
 	Created  time.Time `db:"created_at"`
 }
 
-func (a *storedAnswer) replay(w http.ResponseWriter) {
+// answerLabel binds a sealed answer to its key, so that it opens nowhere
+// else.
+func answerLabel(scope, key string) string { return "idempotency:" + scope + ":" + key }
+
+func (a *storedAnswer) replay(w http.ResponseWriter, conn *db.DB, scope, key string) error {
+	body, err := conn.Open(a.Body, answerLabel(scope, key))
+	if err != nil {
+		return err
+	}
 	var h map[string]string
 	json.Unmarshal([]byte(a.Header), &h)
 	for k, v := range h {
@@ -118,7 +151,8 @@ func (a *storedAnswer) replay(w http.ResponseWriter) {
 	}
 	w.Header().Set("Idempotent-Replayed", "true")
 	w.WriteHeader(a.Status)
-	w.Write(a.Body)
+	w.Write(body)
+	return nil
 }
 
 // claimKey records the key as in progress, or returns the stored answer of
@@ -164,11 +198,14 @@ func saveAnswer(ctx context.Context, conn *db.DB, scope, key string, rec *record
 		}
 	}
 	hb, _ := json.Marshal(h)
-	err := conn.Write(ctx, func(tx *db.Tx) error {
-		_, err := tx.Global().Exec(`UPDATE idempotency_keys SET status = ?, header = ?, body = ? WHERE scope = ? AND key = ?`,
-			rec.status, string(hb), rec.body.Bytes(), scope, key)
-		return err
-	})
+	body, err := conn.Seal(rec.body.Bytes(), answerLabel(scope, key))
+	if err == nil {
+		err = conn.Write(ctx, func(tx *db.Tx) error {
+			_, err := tx.Global().Exec(`UPDATE idempotency_keys SET status = ?, header = ?, body = ? WHERE scope = ? AND key = ?`,
+				rec.status, string(hb), body, scope, key)
+			return err
+		})
+	}
 	if err != nil {
 		Logger(ctx).Error("idempotency: store answer", "err", err)
 	}
@@ -214,8 +251,9 @@ func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 // no tenant, so it is found by the ids of the tenant's records it shows),
 // and reports how many it changed. A personal-data erasure calls it so that
 // a retried request cannot replay what the erasure blanked. Matching is
-// case-insensitive.
-func ScrubAnswers(tx *db.Tx, match, publicMatch []string, fn func([]byte) ([]byte, bool)) (int, error) {
+// case-insensitive. Sealed answers are opened to be searched, so with a
+// secrets key every answer of the scope (at most a day's) is read.
+func ScrubAnswers(conn *db.DB, tx *db.Tx, match, publicMatch []string, fn func([]byte) ([]byte, bool)) (int, error) {
 	text := `lower(CAST(body AS TEXT))`
 	if tx.Dialect() == db.Postgres {
 		text = `lower(convert_from(body, 'UTF8'))`
@@ -229,24 +267,44 @@ func ScrubAnswers(tx *db.Tx, match, publicMatch []string, fn func([]byte) ([]byt
 		if set.scope == "" || len(set.match) == 0 {
 			continue
 		}
-		conds := make([]string, len(set.match))
-		args := []any{set.scope}
+		lower := make([][]byte, len(set.match))
 		for i, m := range set.match {
-			conds[i] = text + ` LIKE ? ESCAPE '\'`
-			args = append(args, db.Contains(strings.ToLower(m)))
+			lower[i] = bytes.ToLower([]byte(m))
+		}
+		query := `SELECT key, body FROM idempotency_keys WHERE scope = ? AND body IS NOT NULL`
+		args := []any{set.scope}
+		if !conn.Sealing() {
+			// Unsealed bodies are searched by the database.
+			conds := make([]string, len(set.match))
+			for i, m := range lower {
+				conds[i] = text + ` LIKE ? ESCAPE '\'`
+				args = append(args, db.Contains(string(m)))
+			}
+			query += ` AND (` + strings.Join(conds, " OR ") + `)`
 		}
 		var rows []struct {
 			Key  string `db:"key"`
 			Body []byte `db:"body"`
 		}
-		if err := g.Select(&rows, `SELECT key, body FROM idempotency_keys WHERE scope = ? AND body IS NOT NULL AND (`+
-			strings.Join(conds, " OR ")+`)`, args...); err != nil {
+		if err := g.Select(&rows, query, args...); err != nil {
 			return n, err
 		}
 		for _, r := range rows {
-			out, changed := fn(r.Body)
+			label := answerLabel(set.scope, r.Key)
+			plain, err := conn.Open(r.Body, label)
+			if err != nil {
+				return n, err
+			}
+			folded := bytes.ToLower(plain)
+			if !slices.ContainsFunc(lower, func(m []byte) bool { return bytes.Contains(folded, m) }) {
+				continue
+			}
+			out, changed := fn(plain)
 			if !changed {
 				continue
+			}
+			if out, err = conn.Seal(out, label); err != nil {
+				return n, err
 			}
 			if _, err := g.Exec(`UPDATE idempotency_keys SET body = ? WHERE scope = ? AND key = ?`, out, set.scope, r.Key); err != nil {
 				return n, err
@@ -255,6 +313,41 @@ func ScrubAnswers(tx *db.Tx, match, publicMatch []string, fn func([]byte) ([]byt
 		}
 	}
 	return n, nil
+}
+
+// SealAnswers seals the stored answers kept from before a secrets key was
+// configured (a no-op without one), and reports how many.
+func SealAnswers(ctx context.Context, conn *db.DB) (int, error) {
+	if !conn.Sealing() {
+		return 0, nil
+	}
+	n := 0
+	err := conn.Write(ctx, func(tx *db.Tx) error {
+		g := tx.Global()
+		var rows []struct {
+			Scope string `db:"scope"`
+			Key   string `db:"key"`
+			Body  []byte `db:"body"`
+		}
+		if err := g.Select(&rows, `SELECT scope, key, body FROM idempotency_keys WHERE body IS NOT NULL`); err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if db.IsSealed(r.Body) {
+				continue
+			}
+			sealed, err := conn.Seal(r.Body, answerLabel(r.Scope, r.Key))
+			if err != nil {
+				return err
+			}
+			if _, err := g.Exec(`UPDATE idempotency_keys SET body = ? WHERE scope = ? AND key = ?`, sealed, r.Scope, r.Key); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
 }
 
 // PurgeAnswers deletes up to limit of the stored answers older than before,

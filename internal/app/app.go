@@ -165,6 +165,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	} else if n > 0 {
 		log.Info("sealed the secrets stored before the secrets key", "count", n)
 	}
+	if n, err := api.SealAnswers(ctx, conn); err != nil {
+		conn.Close()
+		return nil, err
+	} else if n > 0 {
+		log.Info("sealed the idempotent answers stored before the secrets key", "count", n)
+	}
 	var limiter ratelimit.Limiter = ratelimit.NewMemory()
 	if cfg.RedisURL != "" {
 		opt, err := redis.ParseURL(cfg.RedisURL)
@@ -249,7 +255,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	// audited), so it is not among them.
 	a.privacy = privacy.NewService(conn, a.now, a.wallets.PersonalData(), a.orders.PersonalData(), a.tickets.PersonalData(),
 		a.campaigns.PersonalData(), a.notify.PersonalData(), job.PersonalData(eraseAgainJob), outbox.PersonalData(),
-		a.webhooks.PersonalData(), privacy.StoredAnswers())
+		a.webhooks.PersonalData(), privacy.StoredAnswers(conn))
 	a.handleHourly()
 	a.handleEraseAgain()
 	a.pages, err = web.New(web.Config{SecureCookies: cfg.SecureCookies}, web.Deps{Tenants: a.tenants, Logger: log,

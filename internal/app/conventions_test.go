@@ -112,11 +112,24 @@ func TestIdempotencyKey(t *testing.T) {
 		if n := len(list.Body["data"].([]any)); n != 2 {
 			t.Fatalf("tenant has %d events, want 2", n)
 		}
-		// Errors that are the client's are replayed too; the key stays bound to its body.
-		bad := validEvent("Bad")
-		bad["capacity"] = -1
-		b.want(b.do("POST", "/v1/events", ten.Access, bad, "Idempotency-Key", "k-bad"), 422, "validation_failed")
-		b.want(b.do("POST", "/v1/events", ten.Access, bad, "Idempotency-Key", "k-bad"), 422, "validation_failed")
+		// A request refused for its form is not kept: the same key runs
+		// again once the client has fixed it.
+		unfit := validEvent("Fixed")
+		unfit["capacity"] = -1
+		for range 2 {
+			r := b.do("POST", "/v1/events", ten.Access, unfit, "Idempotency-Key", "k-fix")
+			b.want(r, 422, "validation_failed")
+			if r.Header.Get("Idempotent-Replayed") != "" {
+				t.Fatalf("a refusal was replayed: %s", r.Raw)
+			}
+		}
+		b.want(b.do("POST", "/v1/events", ten.Access, validEvent("Fixed"), "Idempotency-Key", "k-fix"), 201, "")
+		// A refusal for the state of things is kept and replayed.
+		tt := map[string]any{"name": "R", "price": 1000, "currency": "KRW", "quota": 10}
+		b.want(b.do("POST", "/v1/events/evt_missing/ticket-types", ten.Access, tt, "Idempotency-Key", "k-state"), 404, "not_found")
+		if r := b.do("POST", "/v1/events/evt_missing/ticket-types", ten.Access, tt, "Idempotency-Key", "k-state"); r.Status != 404 || r.Header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("a refusal for the state of things: %d %s (replayed %q)", r.Status, r.Raw, r.Header.Get("Idempotent-Replayed"))
+		}
 	})
 }
 

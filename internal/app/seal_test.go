@@ -14,7 +14,7 @@ import (
 )
 
 // TestSecretsKey: an installation that started without a secrets key gets
-// one; at start its secrets and ticket keys are sealed, and what they
+// one; at start its secrets, ticket keys and kept answers are sealed, and what they
 // signed before (an access token, the tickets' codes) still works, as do
 // new tickets; started again without the key, it refuses to start rather
 // than make new keys.
@@ -65,6 +65,8 @@ func TestSecretsKey(t *testing.T) {
 		}
 		tok := before.signup("Sealed Org", "owner@sealed.example").Access
 		eid, general, _, tickets := before.gateEvent(tok, "Sealed Night", 2)
+		kept := before.do("POST", "/v1/events", tok, validEvent("Kept answer"), "Idempotency-Key", "before-1")
+		before.want(kept, 201, "")
 		if s, k := unsealed(before); s == 0 || k != 1 {
 			t.Fatalf("without a key: %d secrets and %d ticket keys stored as they are", s, k)
 		}
@@ -77,6 +79,15 @@ func TestSecretsKey(t *testing.T) {
 		}
 		if s, k := unsealed(b); s != 0 || k != 0 {
 			t.Fatalf("with a key: %d secrets and %d ticket keys left unsealed", s, k)
+		}
+		// So is the answer kept for a retry, which still replays.
+		for _, a := range storedAnswers(t, b) {
+			if !db.IsSealed(a) {
+				t.Fatalf("an answer from before the key left unsealed: %s", a)
+			}
+		}
+		if r := b.do("POST", "/v1/events", tok, validEvent("Kept answer"), "Idempotency-Key", "before-1"); r.str("id") != kept.str("id") {
+			t.Fatalf("replay after sealing: %s", r.Raw)
 		}
 		// The access token from before still works, and so do the codes.
 		gate := b.do("POST", "/v1/events/"+eid+"/gates", tok, map[string]any{"name": "Main", "kind": "main"})

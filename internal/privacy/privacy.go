@@ -440,15 +440,15 @@ func ScrubColumn(tx *db.Tx, table, key, column string, p *Person, skipKinds ...s
 // buyer, and a retry within a day replays it. Erasure blanks the person in
 // those answers; exports leave them out. It must run after the domains that
 // note ids, which find the public callers' answers.
-func StoredAnswers() Holder { return answerData{} }
+func StoredAnswers(conn *db.DB) Holder { return answerData{conn} }
 
-type answerData struct{}
+type answerData struct{ db *db.DB }
 
 func (answerData) Section() string { return "stored_answers" }
 
 func (answerData) Export(*db.Tx, *Person) (any, int, error) { return nil, 0, nil }
 
-func (answerData) Erase(tx *db.Tx, p *Person) (int, error) {
+func (a answerData) Erase(tx *db.Tx, p *Person) (int, error) {
 	var mine []string
 	for _, s := range []string{p.Email, p.Phone} {
 		if s != "" {
@@ -456,7 +456,7 @@ func (answerData) Erase(tx *db.Tx, p *Person) (int, error) {
 		}
 	}
 	ids := slices.Concat(p.Refs["order"], p.Refs["participation"])
-	return api.ScrubAnswers(tx, append(mine, p.ids()...), ids, func(b []byte) ([]byte, bool) { return ScrubJSON(b, p) })
+	return api.ScrubAnswers(a.db, tx, append(mine, p.ids()...), ids, func(b []byte) ([]byte, bool) { return ScrubJSON(b, p) })
 }
 
 // Purge deletes the stored answers older than cutoff: a day after they were
