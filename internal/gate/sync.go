@@ -20,9 +20,12 @@ type SyncPage struct {
 	// TicketTypes name the event's ticket types, so that a node's answers
 	// show "VIP" as the server's do.
 	TicketTypes []TicketTypeRef `json:"ticket_types"`
-	// Presence lists the tickets admitted so far (changed since since), on
-	// the first page only, so that a node that is online refuses a ticket
-	// admitted at another place instead of letting it in twice.
+	// Presence lists the tickets admitted so far (changed since since)
+	// whose ids fall in this page's stretch of ticket ids (after the
+	// cursor, up to the page's last ticket, or to the end on the last
+	// page), so that a node that is online refuses a ticket admitted at
+	// another place instead of letting it in twice. A full sync's pages
+	// thus carry no more admissions than tickets.
 	Presence []PresenceRef `json:"presence,omitempty"`
 	// ServerTime is when this page was read; pass it (minus a margin for
 	// transactions that commit late) as since on the next sync.
@@ -68,17 +71,18 @@ func (s *Service) Sync(ctx context.Context, eventID string, since time.Time, cur
 		hs = []ticket.Holder{}
 	}
 	page.Tickets = hs
-	if cursor == "" {
-		q := `SELECT ticket_id, inside FROM presence WHERE tenant_id = @tenant AND event_id = ?`
-		args := []any{eventID}
-		if !since.IsZero() {
-			q += ` AND updated_at >= ?`
-			args = append(args, since.UTC())
-		}
-		err := s.db.Read(ctx, func(tx *db.Tx) error { return tx.Select(&page.Presence, q+` ORDER BY ticket_id`, args...) })
-		if err != nil {
-			return nil, err
-		}
+	q := `SELECT ticket_id, inside FROM presence WHERE tenant_id = @tenant AND event_id = ? AND ticket_id > ?`
+	args := []any{eventID, after}
+	if page.NextCursor != "" {
+		q += ` AND ticket_id <= ?`
+		args = append(args, hs[len(hs)-1].ID)
+	}
+	if !since.IsZero() {
+		q += ` AND updated_at >= ?`
+		args = append(args, since.UTC())
+	}
+	if err := s.db.Read(ctx, func(tx *db.Tx) error { return tx.Select(&page.Presence, q+` ORDER BY ticket_id`, args...) }); err != nil {
+		return nil, err
 	}
 	return page, nil
 }
