@@ -41,7 +41,7 @@ type Field struct {
 	Key      string   `json:"key" pattern:"^[a-z][a-z0-9_]{0,39}$" doc:"name, email, phone, organization, diet, accessibility, interests, linkedin, or a key of your own."`
 	Label    string   `json:"label,omitempty" maxLength:"200"`
 	Type     string   `json:"type,omitempty" enum:"text,email,phone,url,choice,multi_choice" doc:"Default: the standard type of the key, else text."`
-	Required bool     `json:"required"`
+	Required bool     `json:"required" required:"false" doc:"Whether an answer is needed; default false (optional)."`
 	Options  []string `json:"options,omitempty" maxItems:"100" doc:"The choices of a choice or multi_choice field."`
 }
 
@@ -52,7 +52,7 @@ type Consent struct {
 	Key      string `json:"key" pattern:"^[a-z][a-z0-9_]{0,39}$"`
 	Text     string `json:"text" minLength:"1" maxLength:"5000"`
 	Version  string `json:"version" minLength:"1" maxLength:"50"`
-	Required bool   `json:"required"`
+	Required bool   `json:"required" required:"false" doc:"Whether it must be accepted to register; default false."`
 }
 
 // Form is an event's registration form.

@@ -233,8 +233,9 @@ type PublicSession struct {
 	Available int       `json:"available"`
 }
 
-// Public returns an event for anyone, with live availability. A draft (or
-// an id that names nothing) is not found: drafts are not announced.
+// Public returns an event for anyone, with live availability of its ticket
+// types and sessions. A draft (or an id that names nothing) is not found:
+// drafts are not announced.
 func (s *Service) Public(ctx context.Context, eventID string) (*PublicEvent, error) {
 	var out *PublicEvent
 	err := s.db.Read(ctx, func(tx *db.Tx) error {
@@ -251,14 +252,23 @@ func (s *Service) Public(ctx context.Context, eventID string) (*PublicEvent, err
 			return fault.New(fault.NotFound, "no event %q", eventID)
 		}
 		now := s.now()
-		types, err := s.ticketTypesWithUsage(tx, e.ID, now)
+		// One read of what is taken serves the ticket types and every
+		// session: the page is public and polled, so it stays a fixed
+		// handful of queries however many sessions the event has.
+		taken, err := s.taken(tx, e.ID, now)
 		if err != nil {
 			return err
 		}
-		sessions, err := s.sessionsWithUsage(tx, e.ID, now)
+		types, err := s.TicketTypesTx(tx, e.ID)
 		if err != nil {
 			return err
 		}
+		fillTicketTypes(types, taken)
+		sessions, err := s.sessionsTx(tx, e.ID)
+		if err != nil {
+			return err
+		}
+		fillSessions(sessions, taken)
 		form, err := s.FormTx(tx, e.ID)
 		if err != nil {
 			return err

@@ -111,9 +111,14 @@ func (s *Service) sessionsWithUsage(tx *db.Tx, eventID string, now time.Time) ([
 	if err != nil {
 		return nil, err
 	}
+	fillSessions(sessions, taken)
+	return sessions, nil
+}
+
+// fillSessions sets each session's places taken and left from taken.
+func fillSessions(sessions []Session, taken Taken) {
 	for i := range sessions {
 		sessions[i].Taken = taken.Sessions[sessions[i].ID]
 		sessions[i].Available = max(0, sessions[i].Capacity-sessions[i].Taken)
 	}
-	return sessions, nil
 }

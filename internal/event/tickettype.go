@@ -168,10 +168,15 @@ func (s *Service) ticketTypesWithUsage(tx *db.Tx, eventID string, now time.Time)
 	if err != nil {
 		return nil, err
 	}
+	fillTicketTypes(types, taken)
+	return types, nil
+}
+
+// fillTicketTypes sets each ticket type's held, sold and available from taken.
+func fillTicketTypes(types []TicketType, taken Taken) {
 	for i := range types {
 		types[i].fill(taken.TicketTypes[types[i].ID])
 	}
-	return types, nil
 }
 
 // TicketTypesTx returns an event's ticket types inside tx, oldest first.

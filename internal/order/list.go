@@ -11,6 +11,8 @@ import (
 
 	"github.com/usher-events/usher/internal/api"
 	"github.com/usher-events/usher/internal/db"
+	"github.com/usher-events/usher/internal/event"
+	"github.com/usher-events/usher/internal/phone"
 )
 
 // Filter narrows an event's orders or attendees.
@@ -190,7 +192,7 @@ func (s *Service) ExportOrders(ctx context.Context, eventID string) ([]byte, err
 			rec := []string{o.ID, o.Status, o.CreatedAt.Format(time.RFC3339), o.Buyer.Name, o.Buyer.Email, o.Buyer.Phone,
 				fmt.Sprint(o.Total), o.Currency, deref(o.PaymentMethod), timeText(o.PaidAt)}
 			for _, f := range form.Fields {
-				rec = append(rec, answerText(o.Answers[f.Key]))
+				rec = append(rec, answerCell(f, o.Answers[f.Key]))
 			}
 			w.Write(safeRecord(rec))
 		}
@@ -221,7 +223,7 @@ func (s *Service) ExportAttendees(ctx context.Context, eventID string) ([]byte, 
 		for _, a := range rows {
 			rec := []string{a.TicketID, a.OrderID, a.TicketTypeName, a.Name, a.Email, a.BuyerPhone}
 			for _, f := range form.Fields {
-				rec = append(rec, answerText(a.Answers[f.Key]))
+				rec = append(rec, answerCell(f, a.Answers[f.Key]))
 			}
 			w.Write(safeRecord(rec))
 		}
@@ -260,6 +262,19 @@ func answerText(v any) string {
 	default:
 		return fmt.Sprint(x)
 	}
+}
+
+// answerCell is an answer to a form field as an export writes it: a phone
+// in E.164, as buyers' phones are stored, so that one person's spellings
+// match; an answer that does not parse as a phone stays as typed.
+func answerCell(f event.Field, v any) string {
+	s := answerText(v)
+	if f.Type == event.FieldPhone && s != "" {
+		if n, err := phone.Normalize(s, phone.DefaultRegion); err == nil {
+			return n
+		}
+	}
+	return s
 }
 
 // safeRecord defuses cells that a spreadsheet would run as a formula.

@@ -98,7 +98,7 @@ type Attendee struct {
 // Ticket is a ticket issued for an order.
 type Ticket struct {
 	ID            string     `json:"id" db:"ticket_id"`
-	Code          string     `json:"code" db:"code" doc:"The exact text the ticket's QR encodes."`
+	Code          string     `json:"code" db:"code" doc:"The exact text the ticket's QR encodes; empty in the buyer's public answers once the ticket is revoked."`
 	TicketTypeID  string     `json:"ticket_type_id" db:"ticket_type_id"`
 	AttendeeName  string     `json:"attendee_name" db:"attendee_name"`
 	AttendeeEmail string     `json:"attendee_email,omitempty" db:"attendee_email"`

@@ -89,13 +89,29 @@ func (s *Service) CreatePublic(ctx context.Context, eventID string, in PublicCre
 }
 
 // GetPublic returns an order to whoever holds its access key; any other
-// key (or none) is not found.
+// key (or none) is not found. A revoked ticket's code is left out (see
+// forBuyer).
 func (s *Service) GetPublic(ctx context.Context, orderID, key string) (*Order, error) {
 	ctx, err := s.orderOwner(ctx, orderID, key)
 	if err != nil {
 		return nil, err
 	}
-	return s.Get(ctx, orderID)
+	return forBuyer(s.Get(ctx, orderID))
+}
+
+// forBuyer blanks the codes of an order's revoked tickets (a cancelled or
+// refunded order's): the gates refuse them, and the buyer's answers hand
+// out no code that looks like an entry. Staff still see them.
+func forBuyer(o *Order, err error) (*Order, error) {
+	if err != nil {
+		return nil, err
+	}
+	for i := range o.Tickets {
+		if o.Tickets[i].RevokedAt != nil {
+			o.Tickets[i].Code = ""
+		}
+	}
+	return o, nil
 }
 
 // PayPublic pays a held order with the points of the wallet that the email
@@ -120,7 +136,7 @@ func (s *Service) PayPublic(ctx context.Context, orderID, key, email, walletCode
 	if err != nil {
 		return nil, err
 	}
-	return s.Pay(ctx, orderID, MethodWallet)
+	return forBuyer(s.Pay(ctx, orderID, MethodWallet))
 }
 
 // eventOwner scopes ctx to the tenant that owns the event.

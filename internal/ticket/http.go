@@ -114,12 +114,14 @@ func Binary(contentType string, o huma.Operation) huma.Operation {
 	return o
 }
 
-// Caching: a QR depends only on the ticket's code, which never changes, so
-// it may be kept for a year; "private", because the URL is the ticket. A PDF
-// and a calendar file show the ticket's status and the event's details,
-// which change, so they are revalidated each time.
+// Caching, always "private", because the URL is the ticket. A QR depends
+// only on the ticket's code, which never changes, but it is served only
+// while the ticket is valid (a revoked ticket's is 410 ticket_revoked), so a
+// browser may keep it for a few minutes, not for good. A PDF and a calendar
+// file show the ticket's status and the event's details, which change, so
+// they are revalidated each time.
 const (
-	cacheForever = "private, max-age=31536000, immutable"
+	cacheQR      = "private, max-age=300"
 	cacheRecheck = "private, no-cache"
 )
 
@@ -132,28 +134,24 @@ func (s *Service) public(ctx context.Context, ticketID string, fn func(context.C
 	return fn(sctx)
 }
 
-// HandleQRPNG serves a ticket's QR as PNG.
+// HandleQRPNG serves a ticket's QR as PNG; a revoked ticket's is 410
+// ticket_revoked.
 func (s *Service) HandleQRPNG(ctx context.Context, in *TicketPath) (*FileResponse, error) {
 	b, err := s.public(ctx, in.TicketID, func(c context.Context) ([]byte, error) { return s.QRPNG(c, in.TicketID) })
 	if err != nil {
 		return nil, err
 	}
-	return &FileResponse{ContentType: "image/png", CacheControl: cacheForever, Body: b}, nil
+	return &FileResponse{ContentType: "image/png", CacheControl: cacheQR, Body: b}, nil
 }
 
-// HandleQRSVG serves a ticket's QR as SVG.
+// HandleQRSVG serves a ticket's QR as SVG; a revoked ticket's is 410
+// ticket_revoked.
 func (s *Service) HandleQRSVG(ctx context.Context, in *TicketPath) (*FileResponse, error) {
-	b, err := s.public(ctx, in.TicketID, func(c context.Context) ([]byte, error) {
-		t, err := s.Get(c, in.TicketID)
-		if err != nil {
-			return nil, err
-		}
-		return QRCodeSVG(t.Code)
-	})
+	b, err := s.public(ctx, in.TicketID, func(c context.Context) ([]byte, error) { return s.QRSVG(c, in.TicketID) })
 	if err != nil {
 		return nil, err
 	}
-	return &FileResponse{ContentType: "image/svg+xml", CacheControl: cacheForever, Body: b}, nil
+	return &FileResponse{ContentType: "image/svg+xml", CacheControl: cacheQR, Body: b}, nil
 }
 
 // HandlePDF serves a ticket as PDF.

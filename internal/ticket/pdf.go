@@ -29,7 +29,8 @@ const fontFamily = "nanumgothic"
 // PDF returns a ticket of the tenant of ctx as a one-page PDF: event, date
 // and time in the event's time zone, venue, attendee, ticket type, seat and
 // the QR. A revoked ticket still renders, under a red "revoked" banner, so
-// that the holder learns why the gate will refuse it.
+// that the holder learns why the gate will refuse it, but without its QR:
+// a revoked ticket hands out no code to scan.
 func (s *Service) PDF(ctx context.Context, ticketID string) ([]byte, error) {
 	fonts, err := s.fonts.Load()
 	if err != nil {
@@ -39,9 +40,11 @@ func (s *Service) PDF(ctx context.Context, ticketID string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	qrPNG, err := QRCodePNG(t.Code)
-	if err != nil {
-		return nil, err
+	var qrPNG []byte
+	if t.Status != StatusRevoked {
+		if qrPNG, err = QRCodePNG(t.Code); err != nil {
+			return nil, err
+		}
 	}
 	return renderPDF(fonts, t, ev, qrPNG, s.now())
 }
@@ -52,6 +55,7 @@ var (
 	white = &props.Color{Red: 255, Green: 255, Blue: 255}
 )
 
+// renderPDF lays the ticket out; a nil qrPNG leaves the QR out.
 func renderPDF(fonts *font.Faces, t *Ticket, ev EventInfo, qrPNG []byte, now time.Time) ([]byte, error) {
 	custom, err := fontrepository.New().
 		AddUTF8FontFromBytes(fontFamily, fontstyle.Normal, fonts.Regular).
@@ -110,12 +114,17 @@ func renderPDF(fonts *font.Faces, t *Ticket, ev EventInfo, qrPNG []byte, now tim
 		y += 14
 	}
 	height := max(y, 75)
-	m.AddRow(height, details, image.NewFromBytesCol(5, qrPNG, extension.Png, props.Rect{Center: true, Percent: 100}))
-	m.AddRows(
-		row.New(6),
-		text.NewAutoRow("게이트에서 이 QR 코드를 보여 주세요. 화면 밝기를 높이면 더 빨리 인식됩니다. · Show this QR code at the gate.",
-			props.Text{Size: 9, Color: gray}),
-	)
+	if qrPNG == nil {
+		m.AddRow(height, details, text.NewCol(5, "QR 없음 · No QR code",
+			props.Text{Size: 12, Style: fontstyle.Bold, Color: red, Align: align.Center, Top: height / 2}))
+	} else {
+		m.AddRow(height, details, image.NewFromBytesCol(5, qrPNG, extension.Png, props.Rect{Center: true, Percent: 100}))
+		m.AddRows(
+			row.New(6),
+			text.NewAutoRow("게이트에서 이 QR 코드를 보여 주세요. 화면 밝기를 높이면 더 빨리 인식됩니다. · Show this QR code at the gate.",
+				props.Text{Size: 9, Color: gray}),
+		)
+	}
 	doc, err := m.Generate()
 	if err != nil {
 		return nil, fmt.Errorf("ticket pdf: %w", err)

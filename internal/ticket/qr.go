@@ -11,6 +11,8 @@ import (
 
 	"github.com/boombuler/barcode"
 	"github.com/boombuler/barcode/qr"
+
+	"github.com/usher-events/usher/internal/fault"
 )
 
 // quietZone is the blank border a QR needs to be found, in modules (ISO/IEC
@@ -97,12 +99,35 @@ func QRCodeSVG(text string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// QRPNG returns the QR of a ticket of the tenant of ctx as a PNG, for
-// messages that embed or attach it.
+// QRPNG returns the QR of a valid ticket of the tenant of ctx as a PNG, for
+// messages that embed or attach it. A revoked ticket's is ticket_revoked:
+// its code would only be refused at the gate, so it is not handed out.
 func (s *Service) QRPNG(ctx context.Context, ticketID string) ([]byte, error) {
-	t, err := s.Get(ctx, ticketID)
+	t, err := s.scannable(ctx, ticketID)
 	if err != nil {
 		return nil, err
 	}
 	return QRCodePNG(t.Code)
+}
+
+// QRSVG is QRPNG as SVG.
+func (s *Service) QRSVG(ctx context.Context, ticketID string) ([]byte, error) {
+	t, err := s.scannable(ctx, ticketID)
+	if err != nil {
+		return nil, err
+	}
+	return QRCodeSVG(t.Code)
+}
+
+// scannable returns a ticket whose code may be shown: one that is not
+// revoked (a cancelled or refunded order's tickets are).
+func (s *Service) scannable(ctx context.Context, ticketID string) (*Ticket, error) {
+	t, err := s.Get(ctx, ticketID)
+	if err != nil {
+		return nil, err
+	}
+	if t.Status == StatusRevoked {
+		return nil, fault.New(fault.TicketRevoked, "ticket %q was revoked; its code is no longer valid", ticketID)
+	}
+	return t, nil
 }

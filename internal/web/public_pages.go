@@ -369,6 +369,26 @@ type orderPage struct {
 	TypeNames map[string]string
 	// SeatLabels name the order's seats ("Floor A-5").
 	SeatLabels []string
+	// Sessions are the sessions the buyer chose, in time order.
+	Sessions []event.PublicSession
+}
+
+// chosenSessions are the event's sessions that ids name, in the event's
+// (time) order; an id the event does not list is left out.
+func chosenSessions(all []event.PublicSession, ids []string) []event.PublicSession {
+	var out []event.PublicSession
+	for _, s := range all {
+		if slices.Contains(ids, s.ID) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Tickets reports whether the page lists the order's tickets: a paid
+// order's, and a cancelled one's, shown revoked.
+func (o *orderPage) Tickets() bool {
+	return len(o.Order.Tickets) > 0 && (o.Order.Status == order.StatusPaid || o.Order.Status == order.StatusCancelled)
 }
 
 // seatLabels names seats of an event as people read them, in the order of
@@ -415,7 +435,7 @@ func (p *Pages) orderView(v *visit, orderID, key string) (*view, error) {
 	for _, t := range e.TicketTypes {
 		names[t.ID] = t.Name
 	}
-	d := &orderPage{Order: o, Event: e, Key: key, TypeNames: names}
+	d := &orderPage{Order: o, Event: e, Key: key, TypeNames: names, Sessions: chosenSessions(e.Sessions, o.Sessions)}
 	if len(o.SeatIDs) > 0 && p.deps.Seats != nil {
 		// Scoped to the order's tenant by GetPublic's key check.
 		if seats, err := p.deps.Seats.Public(v.ctx(), o.EventID); err == nil {
