@@ -139,7 +139,7 @@ func parseImport(file io.Reader) ([]importRow, []fault.FieldError, error) {
 		if !ok || i >= len(rec) {
 			return ""
 		}
-		return strings.TrimSpace(rec[i])
+		return unguard(strings.TrimSpace(rec[i]))
 	}
 	var rows []importRow
 	var bad []fault.FieldError
@@ -165,9 +165,15 @@ func parseImport(file io.Reader) ([]importRow, []fault.FieldError, error) {
 			switch h {
 			case "name", "email", "phone", "ticket_type", "ticket_type_id":
 				continue
+			case "ticket_id", "order_id":
+				// An export's own columns: the import makes new orders.
+				continue
 			}
-			if i < len(rec) && strings.TrimSpace(rec[i]) != "" {
-				row.answers[strings.TrimPrefix(h, "answer_")] = strings.TrimSpace(rec[i])
+			if i >= len(rec) {
+				continue
+			}
+			if v := unguard(strings.TrimSpace(rec[i])); v != "" {
+				row.answers[strings.TrimPrefix(h, "answer_")] = v
 			}
 		}
 		f := fmt.Sprintf("rows[%d].", line)
@@ -194,6 +200,17 @@ func parseImport(file io.Reader) ([]importRow, []fault.FieldError, error) {
 		return nil, nil, fault.Field("file", "has no attendee rows")
 	}
 	return rows, bad, nil
+}
+
+// unguard undoes the exports' formula guard (safeRecord): a cell that
+// starts with an apostrophe before a character a spreadsheet would run as
+// a formula ("'+821012345678") is read without the apostrophe, so that an
+// exported file imports again.
+func unguard(c string) string {
+	if len(c) > 1 && c[0] == '\'' && strings.ContainsRune(formulaStarts, rune(c[1])) {
+		return c[1:]
+	}
+	return c
 }
 
 func blank(rec []string) bool {

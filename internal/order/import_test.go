@@ -144,3 +144,41 @@ func TestImportRefusesUnstorableText(t *testing.T) {
 		}
 	})
 }
+
+// TestImportReadsAnExport: attendees.csv, as exported, imports again: the
+// formula guard of its cells ("'+8210…") is taken off, so phones parse.
+func TestImportReadsAnExport(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		f := setup(t, d, 10, 99000)
+		csv := "name,email,phone,ticket_type\n홍길동,hong@example.com,010-1234-5678,General\n-Dash,dash@example.com,,General\n"
+		if _, err := f.orders.ImportAttendees(f.ctx, f.event.ID, strings.NewReader(csv)); err != nil {
+			t.Fatal(err)
+		}
+		exported, err := f.orders.ExportAttendees(f.ctx, f.event.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(exported), "'+821012345678") || !strings.Contains(string(exported), "'-Dash") {
+			t.Fatalf("the export's cells are not guarded: %s", exported)
+		}
+		res, err := f.orders.ImportAttendees(f.ctx, f.event.ID, strings.NewReader(string(exported)))
+		if err != nil {
+			t.Fatalf("importing the export: %v\n%s", err, exported)
+		}
+		if res.Orders != 2 {
+			t.Fatalf("result = %+v", res)
+		}
+		list, err := f.orders.List(f.ctx, f.event.ID, order.Filter{Status: order.StatusPaid}, api.PageParams{Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		phones, names := map[string]int{}, map[string]int{}
+		for _, o := range list.Body.Data {
+			phones[o.Buyer.Phone]++
+			names[o.Buyer.Name]++
+		}
+		if phones["+821012345678"] != 2 || names["-Dash"] != 2 {
+			t.Fatalf("after the round trip: phones %v, names %v", phones, names)
+		}
+	})
+}

@@ -277,10 +277,14 @@ func answerCell(f event.Field, v any) string {
 	return s
 }
 
+// formulaStarts are the first characters that make a spreadsheet read a
+// cell as a formula.
+const formulaStarts = "=+-@\t\r"
+
 // safeRecord defuses cells that a spreadsheet would run as a formula.
 func safeRecord(rec []string) []string {
 	for i, c := range rec {
-		if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+		if c != "" && strings.ContainsRune(formulaStarts, rune(c[0])) {
 			rec[i] = "'" + c
 		}
 	}
