@@ -14,6 +14,7 @@ import (
 	"github.com/usher-events/usher/internal/api"
 	"github.com/usher-events/usher/internal/db"
 	"github.com/usher-events/usher/internal/fault"
+	"github.com/usher-events/usher/internal/phone"
 )
 
 // The types of a registration form's fields.
@@ -200,6 +201,12 @@ func (fl *Field) check(v any) (any, string) {
 			return nil, "must be an email address"
 		}
 	case FieldPhone:
+		// Kept in E.164, as buyers' phones are, so that one person's
+		// spellings are one answer; a number the phone library cannot
+		// place stays as typed if it looks like one.
+		if n, err := phone.Normalize(s, phone.DefaultRegion); err == nil {
+			return n, ""
+		}
 		if !phoneRe.MatchString(s) {
 			return nil, "must be a phone number"
 		}
