@@ -44,8 +44,19 @@ func TestFormRequiredIsOptional(t *testing.T) {
 		if len(form.Fields) != 2 || form.Fields[0].Required || !form.Fields[1].Required || len(form.Consents) != 1 || form.Consents[0].Required {
 			t.Fatalf("form as stored: %s", r.Raw)
 		}
+		// Consents, or fields, may be left out: none.
+		r = b.do("PUT", path, own.Access, map[string]any{"fields": []any{map[string]any{"key": "organization"}}})
+		b.want(r, 200, "")
+		if cs, ok := r.Body["consents"].([]any); !ok || len(cs) != 0 {
+			t.Fatalf("a form without consents: %s", r.Raw)
+		}
+		r = b.do("PUT", path, own.Access, map[string]any{"consents": []any{map[string]any{"key": "privacy", "text": "We keep it.", "version": "1"}}})
+		b.want(r, 200, "")
+		if fs, ok := r.Body["fields"].([]any); !ok || len(fs) != 0 {
+			t.Fatalf("a form without fields: %s", r.Raw)
+		}
 		// A field still needs its key.
-		b.want(b.do("PUT", path, own.Access, map[string]any{"fields": []any{map[string]any{"required": true}}, "consents": []any{}}), 422, "validation_failed")
+		b.want(b.do("PUT", path, own.Access, map[string]any{"fields": []any{map[string]any{"required": true}}}), 422, "validation_failed")
 	})
 
 	b := setup(t, db.SQLite)

@@ -58,8 +58,8 @@ type Consent struct {
 
 // Form is an event's registration form.
 type Form struct {
-	Fields    []Field    `json:"fields" maxItems:"50"`
-	Consents  []Consent  `json:"consents" maxItems:"20"`
+	Fields    []Field    `json:"fields" maxItems:"50" required:"false" doc:"The questions; left out, none."`
+	Consents  []Consent  `json:"consents" maxItems:"20" required:"false" doc:"The consents asked for; left out, none."`
 	UpdatedAt *time.Time `json:"updated_at,omitempty" readOnly:"true"`
 }
 
