@@ -129,7 +129,8 @@ func TestCampaignAPI(t *testing.T) {
 				t.Fatalf("report lacks %s: %s", k, rep.Raw)
 			}
 		}
-		if rep.Body["participants"] != float64(2) || rep.Body["successes"] != float64(2) || rep.Body["gifts_sent"] != float64(1) {
+		// The rejected win counts as a failure.
+		if rep.Body["participants"] != float64(2) || rep.Body["successes"] != float64(1) || rep.Body["failures"] != float64(1) || rep.Body["gifts_sent"] != float64(1) {
 			t.Fatalf("report: %s", rep.Raw)
 		}
 		csv := b.do("GET", "/v1/campaigns/"+cid+"/report?format=csv", o.Access, nil)

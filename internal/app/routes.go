@@ -6,6 +6,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/usher-events/usher/internal/api"
+	"github.com/usher-events/usher/internal/campaign"
 	"github.com/usher-events/usher/internal/gate"
 	"github.com/usher-events/usher/internal/report"
 	"github.com/usher-events/usher/internal/ticket"
@@ -186,6 +187,7 @@ func (a *App) routes() {
 	api.Register(h, api.Public, op("GET", "/v1/public/draws/{draw_id}", "get-public-draw", "A draw for anyone to verify", "Campaigns"), cm.HandleGetPublicDraw)
 	api.Register(h, api.Viewer, report.Operation(h, op("GET", "/v1/campaigns/{campaign_id}/report", "get-campaign-report", "A campaign's report as JSON, CSV, XLSX or PDF", "Campaigns")), a.reports.HandleReport)
 	api.Register(h, api.Public, op("POST", "/apidata/external_record", "external-record", "Push a participation record (HTTP Basic auth)", "Campaigns"), cm.HandleExternalRecord)
+	campaign.AcceptEmptyRecords(h) // an empty record is archived as rejected, like any other bad one
 	api.Register(h, api.Staff, op("PUT", "/v1/campaigns/{campaign_id}", "update-campaign", "Replace a campaign's settings", "Campaigns"), cm.HandleUpdateCampaign)
 
 	// Messages and jobs.

@@ -491,6 +491,16 @@ func (s *Service) GetPublicCampaign(ctx context.Context, campaignID string) (*Pu
 		}
 		out = &PublicCampaign{ID: c.ID, Name: c.Name, Status: c.Status, StartsAt: c.StartsAt, EndsAt: c.EndsAt,
 			Game: c.Game.Public(), Channels: c.Channels, ConsentVersion: c.ConsentVersion, Schools: []School{}}
+		if c.Game.Type == GameRoulette {
+			gifts, err := campaignGifts(scoped, c.ID)
+			if err != nil {
+				return err
+			}
+			byName := giftsByName(gifts)
+			for _, sg := range c.Game.Segments {
+				out.Game.Available = append(out.Game.Available, segmentAvailable(sg, byName))
+			}
+		}
 		if len(c.SchoolIDs) > 0 {
 			return scoped.Select(&out.Schools, `SELECT s.id, s.name, s.created_at FROM schools s
 				JOIN campaign_schools cs ON cs.school_id = s.id AND cs.tenant_id = s.tenant_id

@@ -174,7 +174,7 @@ func (s *Service) RunDraw(ctx context.Context, campaignID, drawID string) (*Draw
 			return fault.New(fault.NotFound, "no draw %q in campaign %q", drawID, campaignID)
 		}
 		if row.RunAt != nil {
-			return fault.New(fault.Conflict, "the draw has run already")
+			return errDrawRun()
 		}
 		seed, err := hex.DecodeString(row.Seed)
 		if err != nil {
@@ -187,7 +187,13 @@ func (s *Service) RunDraw(ctx context.Context, campaignID, drawID string) (*Draw
 		winners := Verify(seed, frozenOf(entries), row.Count)
 		w, _ := json.Marshal(winners)
 		now := s.now()
+		// On PostgreSQL a concurrent run read the draw unrun too and waits
+		// here for the first one's row lock; then it finds run_at set and
+		// updates nothing, which is the same conflict as a later run.
 		if err := tx.ExecOne(`UPDATE draws SET winners = ?, run_at = ? WHERE id = ? AND tenant_id = @tenant AND run_at IS NULL`, string(w), now, drawID); err != nil {
+			if fault.Is(err, fault.NotFound) {
+				return errDrawRun()
+			}
 			return err
 		}
 		byNumber := map[string]storedEntry{}
@@ -215,6 +221,9 @@ func (s *Service) RunDraw(ctx context.Context, campaignID, drawID string) (*Draw
 	api.SetTarget(ctx, drawID)
 	return out, nil
 }
+
+// errDrawRun refuses to run a draw a second time.
+func errDrawRun() error { return fault.New(fault.Conflict, "the draw has run already") }
 
 func frozenOf(entries []storedEntry) []string {
 	out := make([]string, len(entries))

@@ -173,6 +173,9 @@ func (s *Service) RecordExternal(ctx context.Context, username, password string,
 }
 
 func archive(tx *db.Tx, credID string, raw []byte, at time.Time, status, reason, participationID string) error {
+	if raw == nil {
+		raw = []byte{} // an empty body is archived as such, never as NULL
+	}
 	_, err := tx.Exec(`INSERT INTO external_records (tenant_id, id, credential_id, raw_body, received_at, status, reason, participation_id)
 		VALUES (@tenant, ?, ?, ?, ?, ?, ?, ?)`, id.New(prefixRecord), credID, raw, at, status, truncate(reason, 500), participationID)
 	return err
@@ -181,6 +184,9 @@ func archive(tx *db.Tx, credID string, raw []byte, at time.Time, status, reason,
 // parseExternal decodes and validates an external record body.
 func parseExternal(raw []byte) (ExternalRecord, participant, error) {
 	var rec ExternalRecord
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return rec, participant{}, fault.New(fault.Invalid, "the body is empty; send a JSON object of name, phone, time and event_id")
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if err := dec.Decode(&rec); err != nil {
 		return rec, participant{}, fault.Wrap(err, fault.Invalid, "the body is not a JSON object of name, phone, time and event_id")

@@ -56,6 +56,8 @@ type PublicGame struct {
 	Type      string           `json:"type"`
 	Questions []PublicQuestion `json:"questions,omitempty"`
 	Segments  []string         `json:"segments,omitempty" doc:"Labels of the roulette segments."`
+	// Available says, per segment, whether it can come up now.
+	Available []bool `json:"segments_available,omitempty" doc:"Per roulette segment, in order: whether it can come up now (false when its gift is out of stock or does not exist)."`
 }
 
 // PublicQuestion is a question without its answer.
@@ -74,6 +76,27 @@ func (g Game) Public() PublicGame {
 		p.Segments = append(p.Segments, s.Label)
 	}
 	return p
+}
+
+// segmentAvailable tells whether a roulette segment can come up, given the
+// campaign's gifts by name: a "no win" segment always can, a gift's segment
+// only while the gift has stock left. The spin and the wheel participants
+// see both ask it.
+func segmentAvailable(sg Segment, gifts map[string]Gift) bool {
+	if sg.Gift == "" {
+		return true
+	}
+	g, ok := gifts[sg.Gift]
+	return ok && g.Available > 0
+}
+
+// giftsByName indexes a campaign's gifts by name, as segments name them.
+func giftsByName(gifts []Gift) map[string]Gift {
+	out := make(map[string]Gift, len(gifts))
+	for _, g := range gifts {
+		out[g.Name] = g
+	}
+	return out
 }
 
 // validate checks the game settings, adding per-field errors to c.

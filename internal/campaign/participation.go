@@ -263,6 +263,7 @@ type PlayResult struct {
 	Gift            *GiftRef `json:"gift,omitempty"`
 	Right           *int     `json:"right,omitempty" doc:"Right answers (ox, quiz)."`
 	Segment         string   `json:"segment,omitempty" doc:"The roulette segment that came up."`
+	SegmentIndex    *int     `json:"segment_index,omitempty" doc:"Its place in the game's segments, from 0 (labels may repeat)."`
 	Status          string   `json:"status" enum:"pending,approved,rejected"`
 }
 
@@ -340,10 +341,7 @@ func (s *Service) play(tx *db.Tx, participationID string, in PlayInput) (*PlayRe
 	if err != nil {
 		return nil, err
 	}
-	byName := map[string]Gift{}
-	for _, g := range gifts {
-		byName[g.Name] = g
-	}
+	byName := giftsByName(gifts)
 	out := &PlayResult{ParticipationID: p.ID, Result: ResultFailure}
 	var won *Gift
 	detail := playDetail{}
@@ -372,11 +370,7 @@ func (s *Service) play(tx *db.Tx, participationID string, in PlayInput) (*PlayRe
 		detail.Seed = hex.EncodeToString(seed)
 		exhausted := map[string]bool{}
 		allowed := func(sg Segment) bool {
-			if sg.Gift == "" {
-				return true
-			}
-			g, ok := byName[sg.Gift]
-			return ok && g.Available > 0 && !exhausted[sg.Gift]
+			return segmentAvailable(sg, byName) && !exhausted[sg.Gift]
 		}
 		// A gift can run out between reading the stock and reserving it;
 		// then that gift's segments are struck and the wheel spins again.
@@ -384,11 +378,14 @@ func (s *Service) play(tx *db.Tx, participationID string, in PlayInput) (*PlayRe
 			i, v := c.Game.spin(seed, attempt, allowed)
 			note := spinNote{Attempt: attempt, Value: v, Segment: i}
 			if i < 0 {
+				// Nothing can come up (any more): the loss names no
+				// segment, not the sold-out one of the spin before.
+				out.Segment, out.SegmentIndex = "", nil
 				detail.Spins = append(detail.Spins, note)
 				break
 			}
 			sg := c.Game.Segments[i]
-			out.Segment = sg.Label
+			out.Segment, out.SegmentIndex = sg.Label, &i
 			note.Gift = sg.Gift
 			if sg.Gift == "" {
 				detail.Spins = append(detail.Spins, note)

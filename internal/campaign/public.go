@@ -92,11 +92,16 @@ type LiveCounts struct {
 	GiftsSent    int `json:"gifts_sent" db:"gifts_sent"`
 }
 
-// LiveCounts computes a campaign's live numbers in one query that the
-// participations_by_channel index covers (result and gift state are in it),
-// so a poll reads the index, never the rows.
+// LiveCounts computes a campaign's live numbers in one query: the
+// aggregate is answered from the participations_by_channel index (result
+// and gift state are in it), and the rejected wins that it moves from the
+// successes to the failures, as the report does (see rejectedWinsWhere),
+// are counted in the same statement, so that both are of one moment.
 func (s *Service) LiveCounts(ctx context.Context, campaignID string) (*LiveCounts, error) {
-	var out LiveCounts
+	var out struct {
+		LiveCounts
+		Rejected int `db:"rejected"`
+	}
 	err := s.db.Read(ctx, func(tx *db.Tx) error {
 		if _, err := s.getCampaign(tx, campaignID); err != nil {
 			return err
@@ -105,13 +110,17 @@ func (s *Service) LiveCounts(ctx context.Context, campaignID string) (*LiveCount
 			COALESCE(SUM(CASE WHEN result IS NOT NULL AND result <> '' THEN 1 ELSE 0 END), 0) AS played,
 			COALESCE(SUM(CASE WHEN result = 'success' THEN 1 ELSE 0 END), 0) AS successes,
 			COALESCE(SUM(CASE WHEN result = 'failure' THEN 1 ELSE 0 END), 0) AS failures,
-			COALESCE(SUM(CASE WHEN gift_status IN ('confirmed', 'handed_out') THEN 1 ELSE 0 END), 0) AS gifts_sent
-			FROM participations WHERE tenant_id = @tenant AND campaign_id = ?`, campaignID)
+			COALESCE(SUM(CASE WHEN gift_status IN ('confirmed', 'handed_out') THEN 1 ELSE 0 END), 0) AS gifts_sent,
+			(SELECT COUNT(*) FROM participations WHERE `+rejectedWinsWhere+`) AS rejected
+			FROM participations WHERE tenant_id = @tenant AND campaign_id = ?`, campaignID, campaignID)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &out, nil
+	c := out.LiveCounts
+	c.Successes -= out.Rejected
+	c.Failures += out.Rejected
+	return &c, nil
 }
 
 // DrawSummary is one draw in a campaign's list of draws.

@@ -107,3 +107,72 @@ func TestBrowserCampaign(t *testing.T) {
 
 	console.check(t)
 }
+
+// TestBrowserRoulette plays a roulette on a phone in Chromium. Two slices
+// share the label "당첨": the first one's gift is out of stock, so it is
+// drawn grey and marked sold out, and only the second can come up. The
+// wheel must turn to that second slice, the one the server picked (by its
+// place, not by its label), and every label on the wheel reads upright.
+func TestBrowserRoulette(t *testing.T) {
+	t.Parallel()
+	srv := server(t)
+	base := srv.URL
+	owner := newBrowser(t, srv)
+	owner.signup("룰렛 브라우저", "browser-roulette@example.com")
+	id := newCampaign(t, owner, url.Values{"game_type": {"roulette"}, "segments": {"당첨 | 1 | 커피\n당첨 | 1 | 쿠키\n꽝 | 1 | 케이크\n"}})
+	for name, stock := range map[string]string{"커피": "0", "쿠키": "5", "케이크": "0"} {
+		if p := owner.submit("/app/campaigns/"+id+"/gifts", "/app/campaigns/"+id+"/gifts", url.Values{"name": {name}, "stock": {stock}}); p.status != 303 {
+			t.Fatalf("add gift %s: %d", name, p.status)
+		}
+	}
+
+	phone := headless(t)
+	console := watchConsole(phone)
+	step(t, phone, "open the landing page on a phone",
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		chromedp.Navigate(base+"/c/"+id),
+		chromedp.WaitVisible(chromedp.ID("join-form")),
+	)
+	step(t, phone, "join",
+		chromedp.SendKeys(chromedp.ID("name"), "홍길동"),
+		chromedp.SendKeys(chromedp.ID("phone"), "010-2468-1357"),
+		chromedp.SetValue(chromedp.ID("school"), read(t, phone, "school", chromedp.Evaluate[string](`document.querySelector("#school option:nth-child(2)").value`))),
+		chromedp.Click(chromedp.ID("consent")),
+		follow(chromedp.ID("join")),
+		chromedp.WaitVisible(chromedp.ID("wheel")),
+	)
+	soldOut := read(t, phone, "sold-out slices", chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll("#wheel g")).map(g => g.classList.contains("sold-out") + " " + g.querySelector("path").getAttribute("fill") + " " + g.querySelector("text").textContent)`))
+	want := []string{"true #b9bcc2 당첨Sold out", "false", "true #b9bcc2 꽝Sold out"} // the browser asks for English
+	for i, w := range want {
+		if i >= len(soldOut) || !strings.HasPrefix(soldOut[i], w) {
+			t.Errorf("slice %d drawn as %q, want %q…", i, soldOut, w)
+		}
+	}
+	// The label's rotation on screen: the x axis of its coordinates never
+	// points leftwards (cos θ < 0) for a label that reads upright; the
+	// slice at the bottom reads downwards (cos θ = 0).
+	if cos := read(t, phone, "label rotations", chromedp.Evaluate[[]float64](`Array.from(document.querySelectorAll("#wheel text")).map(e => e.getCTM().a)`)); len(cos) != 3 {
+		t.Errorf("%d labels", len(cos))
+	} else {
+		for i, c := range cos {
+			if c < -1e-6 {
+				t.Errorf("label %d is upside down (cos %.2f)", i, c)
+			}
+		}
+	}
+	fitsPhone(t, phone, "the wheel page")
+	screenshot(t, phone, "campaign-roulette-phone")
+
+	step(t, phone, "spin", chromedp.Click(chromedp.ID("spin")))
+	turn := read(t, phone, "the wheel turns", chromedp.Poll[string](`document.getElementById("wheel").style.transform || false`))
+	// rotate(5 turns + 360 - (i + 0.5) * 120deg) stops slice i under the pointer.
+	if turn != "rotate(1980deg)" {
+		t.Errorf("the wheel turned %q, want rotate(1980deg): the second slice, the one with stock", turn)
+	}
+	step(t, phone, "result", chromedp.WaitVisible(chromedp.ID("result")))
+	if txt := read(t, phone, "result text", chromedp.Text(chromedp.ID("result"))); !strings.Contains(txt, "쿠키") {
+		t.Errorf("result %q, want the gift 쿠키", txt)
+	}
+	console.check(t)
+}

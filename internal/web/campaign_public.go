@@ -102,6 +102,8 @@ type playPage struct {
 	// PlayAPI is the JSON address the roulette's script plays through.
 	PlayAPI string
 	Wheel   []wheelSlice
+	// SoldOut is true when a slice of the wheel cannot come up.
+	SoldOut bool
 	// Questions are the game's questions, numbered for people.
 	Questions []playQuestion
 	// QuestionCount is how many there are, for the score.
@@ -123,15 +125,34 @@ type wheelSlice struct {
 	// TX, TY place the label; Rotate turns it along the slice.
 	TX, TY, Rotate string
 	Label          string
+	// Available is false for a segment that cannot come up (its gift is
+	// out of stock): it is drawn grey and marked sold out.
+	Available bool
 }
 
 var wheelColors = []string{"#f2545b", "#f9a03f", "#f6d55c", "#3caea3", "#20639b", "#7b5ea7", "#ed6a9a", "#5bc0eb"}
 
+// soldOutFill is the colour of a slice that cannot come up.
+const soldOutFill = "#b9bcc2"
+
+// labelAngle is the rotation of a label placed along the radius at mid
+// degrees clockwise from the top. Along the radius it reads outwards, which
+// is upside down on the left half of the wheel; there it reads inwards
+// instead, so that every label's angle is within ±90° of level.
+func labelAngle(mid float64) float64 {
+	a := mid - 90
+	if a > 90 {
+		a -= 180
+	}
+	return a
+}
+
 // wheel draws equal slices, one per segment, clockwise from the top. The
 // slices are equal rather than weighted because the weights (the odds) are
 // the organizer's and stay on the server; the outcome comes from the
-// server either way.
-func wheel(labels []string) []wheelSlice {
+// server either way. available says per segment whether it can come up
+// (missing entries count as available).
+func wheel(labels []string, available []bool) []wheelSlice {
 	n := len(labels)
 	out := make([]wheelSlice, n)
 	const r, cx, cy = 100.0, 110.0, 110.0
@@ -157,12 +178,17 @@ func wheel(labels []string) []wheelSlice {
 		if len(rl) > 10 {
 			l = string(rl[:9]) + "…"
 		}
+		ok := i >= len(available) || available[i]
+		if !ok {
+			color = soldOutFill
+		}
 		out[i] = wheelSlice{
 			Path: fmt.Sprintf("M%.2f %.2f L%.2f %.2f A%.0f %.0f 0 %d 1 %.2f %.2f Z", cx, cy, x0, y0, r, r, large, x1, y1),
 			Fill: color,
 			TX:   fmt.Sprintf("%.2f", lx), TY: fmt.Sprintf("%.2f", ly),
-			Rotate: fmt.Sprintf("rotate(%.2f %.2f %.2f)", mid-90, lx, ly),
-			Label:  l,
+			Rotate:    fmt.Sprintf("rotate(%.2f %.2f %.2f)", labelAngle(mid), lx, ly),
+			Label:     l,
+			Available: ok,
 		}
 	}
 	return out
@@ -180,7 +206,10 @@ func (p *Pages) playData(v *visit) (*playPage, error) {
 		data.Questions = append(data.Questions, playQuestion{PublicQuestion: q, Index: i, Number: i + 1})
 	}
 	if c.Game.Type == campaign.GameRoulette {
-		data.Wheel = wheel(c.Game.Segments)
+		data.Wheel = wheel(c.Game.Segments, c.Game.Available)
+		for _, sl := range data.Wheel {
+			data.SoldOut = data.SoldOut || !sl.Available
+		}
 	}
 	part, err := p.deps.Campaigns.GetParticipantView(v.ctx(), pid)
 	if fault.Is(err, fault.NotFound) {

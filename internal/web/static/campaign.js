@@ -39,10 +39,18 @@
         if (!r.ok) throw new Error("play " + r.status);
         return r.json();
       }).then(function (result) {
-        var i = Math.max(0, labels.indexOf(result.segment || ""));
-        var slice = 360 / Math.max(labels.length, 1);
+        var gone = false;
+        var done = function () {
+          if (gone) return; // the transition's end or the timeout, whichever comes first
+          gone = true;
+          window.location.assign(game.getAttribute("data-result"));
+        };
+        // The server names the segment by its place (labels may repeat);
+        // when no segment could come up there is nothing to turn to.
+        var i = typeof result.segment_index === "number" ? result.segment_index : labels.indexOf(result.segment || "");
+        if (i < 0 || i >= labels.length) { done(); return; }
+        var slice = 360 / labels.length;
         var turn = 360 * 5 + (360 - (i + 0.5) * slice);
-        var done = function () { window.location.assign(game.getAttribute("data-result")); };
         wheel.addEventListener("transitionend", done, { once: true });
         setTimeout(done, 6000); // in case no transition runs
         wheel.classList.add("spinning");
