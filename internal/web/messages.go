@@ -178,6 +178,10 @@ var shellCatalog = map[string]map[string]string{
 		"wh.delivery.body":                 "보낸 본문",
 		"wh.attempts.title":                "시도 기록",
 		"wh.attempts.empty":                "아직 보내지 않았습니다. 잠시 뒤 백그라운드에서 보냅니다.",
+		"wh.next.label":                    "다음 시도",
+		"wh.next.at":                       "다음 시도 %s",
+		"wh.next.due":                      "곧 보냅니다",
+		"wh.next.none":                     "다시 시도하지 않습니다",
 
 		"wh.status.pending":   "대기 중",
 		"wh.status.retrying":  "재시도 중",
@@ -438,6 +442,10 @@ var shellCatalog = map[string]map[string]string{
 		"wh.delivery.body":                 "Body sent",
 		"wh.attempts.title":                "Attempts",
 		"wh.attempts.empty":                "Not sent yet; it goes out in the background shortly.",
+		"wh.next.label":                    "Next attempt",
+		"wh.next.at":                       "Next attempt %s",
+		"wh.next.due":                      "Due now",
+		"wh.next.none":                     "Will not be retried",
 
 		"wh.status.pending":   "Pending",
 		"wh.status.retrying":  "Retrying",

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/usher-events/usher/internal/api"
@@ -87,6 +88,25 @@ type webhookPage struct {
 	Delivery *webhook.Delivery
 	// Body is the delivery's body, indented.
 	Body string
+
+	// Now is the webhook service's clock reading, which a next attempt is
+	// compared with.
+	Now time.Time
+}
+
+// Due reports whether a delivery's next attempt is due already: it is
+// being sent, or about to be.
+func (d *webhookPage) Due(next *time.Time) bool {
+	return next != nil && !next.After(d.Now)
+}
+
+// Exact shows a next attempt to the second, in UTC like the page's other
+// times: the first retries come seconds apart.
+func (*webhookPage) Exact(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
 }
 
 // Redeliverable reports whether a delivery may be sent again: once it has
@@ -201,7 +221,7 @@ func (p *Pages) webhookView(v *visit, endpointID string) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
-	data := &webhookPage{Endpoint: e, Statuses: webhookStatuses}
+	data := &webhookPage{Endpoint: e, Statuses: webhookStatuses, Now: p.deps.Webhooks.Now()}
 	var cursor string
 	if v.r.Method == http.MethodGet {
 		q := v.r.URL.Query()
@@ -319,7 +339,7 @@ func (p *Pages) WebhookDelivery(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		data := &webhookPage{Endpoint: e, Delivery: d, Body: indentJSON(d.Body)}
+		data := &webhookPage{Endpoint: e, Delivery: d, Body: indentJSON(d.Body), Now: p.deps.Webhooks.Now()}
 		return p.render(v, http.StatusOK, "webhook", &view{Title: "wh.delivery.title", Nav: "settings", Data: data})
 	})
 }

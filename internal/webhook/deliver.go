@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -95,9 +96,48 @@ func enqueue(tx *db.Tx, deliveryID, endpointID, eventID, kind string, raw []byte
 	return sendJob(tx, deliveryID)
 }
 
+// sendJob enqueues the job that sends a new delivery. The job is named by
+// the delivery (jobKey), so the log can tell when it runs next and a
+// redelivery queues the same job again instead of adding a second one.
 func sendJob(tx *db.Tx, deliveryID string) error {
-	_, _, err := job.Enqueue(tx, jobKind, jobPayload{DeliveryID: deliveryID}, job.Opts{MaxAttempts: MaxAttempts})
+	_, _, err := job.Enqueue(tx, jobKind, jobPayload{DeliveryID: deliveryID}, job.Opts{MaxAttempts: MaxAttempts, DedupeKey: jobKey(deliveryID)})
 	return err
+}
+
+// jobKey is the dedupe key of the job that sends a delivery. Deliveries
+// recorded before jobs had one are sent by jobs without a key: such a
+// delivery shows no next attempt, and its redelivery makes the keyed job.
+func jobKey(deliveryID string) string { return jobKind + "/" + deliveryID }
+
+// waiting reports whether a delivery of the status waits for an attempt.
+func waiting(status string) bool { return status == StatusPending || status == StatusRetrying }
+
+// schedule sets NextAttemptAt on the deliveries that wait for an attempt,
+// from the job layer's schedule of their jobs.
+func schedule(tx *db.Tx, ds []Delivery) error {
+	var keys []string
+	for _, d := range ds {
+		if waiting(d.Status) {
+			keys = append(keys, jobKey(d.ID))
+		}
+	}
+	due, err := job.Scheduled(tx, keys)
+	if err != nil {
+		return err
+	}
+	for i := range ds {
+		at, ok := due[jobKey(ds[i].ID)]
+		if !ok || !waiting(ds[i].Status) {
+			continue
+		}
+		// A job due at once (a new delivery, a redelivery) has been due
+		// since the delivery was queued.
+		if at.Before(ds[i].UpdatedAt) {
+			at = ds[i].UpdatedAt
+		}
+		ds[i].NextAttemptAt = &at
+	}
+	return nil
 }
 
 type jobPayload struct {
@@ -146,8 +186,10 @@ func (s *Service) deliver(ctx context.Context, j *job.Job) error {
 	}
 	if !t.Active {
 		return s.db.Write(ctx, func(tx *db.Tx) error {
-			_, err := tx.Exec(`UPDATE webhook_deliveries SET status = 'cancelled', updated_at = ? WHERE tenant_id = @tenant AND id = ? AND status IN ('pending', 'retrying')`, s.now(), t.ID)
-			return err
+			if _, err := tx.Exec(`UPDATE webhook_deliveries SET status = 'cancelled', updated_at = ? WHERE tenant_id = @tenant AND id = ? AND status IN ('pending', 'retrying')`, s.now(), t.ID); err != nil {
+				return err
+			}
+			return j.Done(tx)
 		})
 	}
 	sig, err := s.sign(t, s.now())
@@ -204,9 +246,17 @@ func (s *Service) deliver(ctx context.Context, j *job.Job) error {
 				"the endpoint answered 410 Gone", a.At, t.EndpointID); err != nil {
 				return err
 			}
-			return cancelWaiting(tx, t.EndpointID, a.At)
+			if err := cancelWaiting(tx, t.EndpointID, a.At); err != nil {
+				return err
+			}
 		}
-		return nil
+		if status == StatusRetrying {
+			return nil // the runner schedules the retry when the handler returns
+		}
+		// Finished: the job is done in the same commit, so that a delivery
+		// the log shows finished can be sent again at once (Redeliver
+		// queues its job again only once the job is not running).
+		return j.Done(tx)
 	})
 	if err != nil {
 		return err
@@ -273,7 +323,9 @@ func (s *Service) send(ctx context.Context, t target, sig signed) (int, string, 
 	for !utf8.Valid(b) && len(b) > 0 {
 		b = b[:len(b)-1] // cut inside a character, or not text at all
 	}
-	return resp.StatusCode, string(b), nil
+	// The database takes no text with NUL, and the attempt must be
+	// recorded whatever the receiver answered.
+	return resp.StatusCode, strings.ReplaceAll(string(b), "\x00", "\uFFFD"), nil
 }
 
 // errText is an attempt's error as the log shows it.
@@ -368,13 +420,23 @@ func (s *Service) Redeliver(ctx context.Context, endpointID, deliveryID string) 
 			}
 			return err
 		}
-		if status == StatusPending || status == StatusRetrying {
+		if waiting(status) {
 			return fault.New(fault.Conflict, "the delivery is still being sent")
 		}
 		if err := tx.ExecOne(`UPDATE webhook_deliveries SET status = 'pending', updated_at = ? WHERE tenant_id = @tenant AND id = ?`, now, deliveryID); err != nil {
 			return err
 		}
-		return sendJob(tx, deliveryID)
+		// The delivery's job is queued again, not joined by a second one: a
+		// job still waiting from before the delivery was cancelled would
+		// otherwise send it alongside, with attempts of its own.
+		queued, err := job.Rearm(tx, jobKind, jobPayload{DeliveryID: deliveryID}, job.Opts{MaxAttempts: MaxAttempts, DedupeKey: jobKey(deliveryID)}, now)
+		if err != nil {
+			return err
+		}
+		if !queued {
+			return fault.New(fault.Conflict, "the delivery is still being sent")
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -403,7 +465,10 @@ func (s *Service) Deliveries(ctx context.Context, endpointID, status string, pag
 		if _, err := getEndpoint(tx, endpointID); err != nil {
 			return err
 		}
-		return tx.Select(&out, q, args...)
+		if err := tx.Select(&out, q, args...); err != nil {
+			return err
+		}
+		return schedule(tx, out)
 	})
 	if err != nil {
 		return nil, err
@@ -424,8 +489,16 @@ func (s *Service) Delivery(ctx context.Context, endpointID, deliveryID string) (
 			}
 			return err
 		}
-		return tx.Select(&d.AttemptLog, `SELECT n, at, response_status, error, response_body, duration_ms FROM webhook_attempts
-			WHERE tenant_id = @tenant AND delivery_id = ? ORDER BY n`, deliveryID)
+		if err := tx.Select(&d.AttemptLog, `SELECT n, at, response_status, error, response_body, duration_ms FROM webhook_attempts
+			WHERE tenant_id = @tenant AND delivery_id = ? ORDER BY n`, deliveryID); err != nil {
+			return err
+		}
+		one := []Delivery{d}
+		if err := schedule(tx, one); err != nil {
+			return err
+		}
+		d = one[0]
+		return nil
 	})
 	if err != nil {
 		return nil, err

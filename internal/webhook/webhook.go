@@ -23,6 +23,7 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -111,6 +112,7 @@ type Delivery struct {
 	CreatedAt      time.Time  `json:"created_at" db:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at" db:"updated_at"`
 	DeliveredAt    *time.Time `json:"delivered_at,omitempty" db:"delivered_at"`
+	NextAttemptAt  *time.Time `json:"next_attempt_at,omitempty" db:"-" doc:"When the next attempt is due, while one is (status pending or retrying): the time the background job that sends the delivery is scheduled for, and a worker sends it at or soon after it; a time already past means it is being sent or about to be. Absent when no attempt will follow: succeeded, cancelled, or failed (every attempt used, or the endpoint answered 410 Gone)."`
 	Body           string     `json:"body,omitempty" db:"body" doc:"The JSON body as sent (in the answer for one delivery)."`
 	AttemptLog     []Attempt  `json:"attempt_log,omitempty" db:"-" doc:"Every try, oldest first (in the answer for one delivery)."`
 }
@@ -163,6 +165,9 @@ func NewService(deps Deps, cfg Config) *Service {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
+	if deps.Now == nil {
+		deps.Now = func() time.Time { return time.Now().UTC() }
+	}
 	s := &Service{db: deps.DB, cfg: cfg, now: deps.Now, log: deps.Logger}
 	s.client = newClient(cfg)
 	if deps.Jobs != nil {
@@ -175,6 +180,10 @@ func NewService(deps Deps, cfg Config) *Service {
 	}
 	return s
 }
+
+// Now is the service's clock reading: the time the pages compare a next
+// attempt with.
+func (s *Service) Now() time.Time { return s.now() }
 
 // Input is what an integrator sends to create or change an endpoint; nil
 // fields are left as they are on a change.
@@ -240,10 +249,17 @@ func (s *Service) checkURL(u string) string {
 		return "must be an absolute http or https URL"
 	case p.Scheme != "http" && p.Scheme != "https":
 		return "!webhook URLs must use http or https"
+	case p.Hostname() == "":
+		return "must name a host"
 	case p.User != nil:
 		return "must not carry a user name or password"
 	case p.Fragment != "":
 		return "must not have a #fragment"
+	}
+	if port := p.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return "must have a port from 1 to 65535"
+		}
 	}
 	if s.cfg.AllowPrivate {
 		return ""
@@ -261,9 +277,47 @@ func (s *Service) checkURL(u string) string {
 // public reports whether ip is an address the server may send webhooks to
 // when private addresses are not allowed.
 func public(ip netip.Addr) bool {
-	ip = ip.Unmap()
+	ip = ip.Unmap().WithZone("") // a prefix never contains a zoned address
+	if v4, ok := embeddedIPv4(ip); ok {
+		return public(v4)
+	}
 	return ip.IsGlobalUnicast() && !ip.IsPrivate() && !ip.IsLoopback() && !ip.IsLinkLocalUnicast() &&
-		!netip.MustParsePrefix("100.64.0.0/10").Contains(ip) // carrier-grade NAT
+		!slices.ContainsFunc(notPublic, func(p netip.Prefix) bool { return p.Contains(ip) })
+}
+
+// notPublic are the ranges that netip does not already call private,
+// loopback or link-local but that do not lead to the open Internet either.
+var notPublic = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),      // "this network"
+	netip.MustParsePrefix("100.64.0.0/10"),  // carrier-grade NAT
+	netip.MustParsePrefix("192.0.0.0/24"),   // IETF protocol assignments
+	netip.MustParsePrefix("198.18.0.0/15"),  // benchmarking, used inside networks
+	netip.MustParsePrefix("240.0.0.0/4"),    // reserved, and the broadcast address
+	netip.MustParsePrefix("::/96"),          // IPv4-compatible (deprecated)
+	netip.MustParsePrefix("64:ff9b:1::/48"), // NAT64 inside one network
+	netip.MustParsePrefix("fec0::/10"),      // site-local (deprecated)
+}
+
+var (
+	nat64     = netip.MustParsePrefix("64:ff9b::/96")
+	sixToFour = netip.MustParsePrefix("2002::/16")
+)
+
+// embeddedIPv4 returns the IPv4 address that an IPv6 address of the NAT64
+// (64:ff9b::/96) or 6to4 (2002::/16) ranges leads to: a gateway delivers
+// the connection there, so that address is the one to judge.
+func embeddedIPv4(ip netip.Addr) (netip.Addr, bool) {
+	if !ip.Is6() {
+		return netip.Addr{}, false
+	}
+	b := ip.As16()
+	switch {
+	case nat64.Contains(ip):
+		return netip.AddrFrom4([4]byte(b[12:16])), true
+	case sixToFour.Contains(ip):
+		return netip.AddrFrom4([4]byte(b[2:6])), true
+	}
+	return netip.Addr{}, false
 }
 
 // newSecret returns a signing secret in the Standard Webhooks form.
