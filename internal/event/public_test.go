@@ -9,7 +9,6 @@ import (
 	"github.com/usher-events/usher/internal/db"
 	"github.com/usher-events/usher/internal/db/dbtest"
 	"github.com/usher-events/usher/internal/event"
-	"github.com/usher-events/usher/internal/id"
 )
 
 // countingSales says what is taken and counts how often it is asked.
@@ -31,25 +30,8 @@ func (c *countingSales) CancelEventOrders(*db.Tx, string, time.Time) error { ret
 // ticket types, once for the sessions).
 func TestPublicEventReadsWhatIsTakenOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
-		conn := dbtest.Open(t, d)
-		now := func() time.Time { return time.Date(2027, 1, 10, 9, 0, 0, 0, time.UTC) }
-		tenant := id.New(id.Tenant)
-		if err := conn.Write(context.Background(), func(tx *db.Tx) error {
-			_, err := tx.Exec(`INSERT INTO tenants (id, name, tier, created_at) VALUES (?, 'T', 'basic', ?)`, tenant, now())
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		ctx := db.WithTenant(context.Background(), tenant)
-		svc := event.NewService(conn, now)
-		e, err := svc.Create(ctx, event.CreateInput{Name: "Conf", StartsAt: now().Add(24 * time.Hour), EndsAt: now().Add(30 * time.Hour), Timezone: "Asia/Seoul", Capacity: 100})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tt, err := svc.CreateTicketType(ctx, e.ID, event.TicketTypeInput{Name: "General", Currency: "KRW", Quota: 10})
-		if err != nil {
-			t.Fatal(err)
-		}
+		f := newFixture(t, d)
+		ctx, svc, e, tt, now := f.ctx, f.svc, f.ev, f.tt, f.now
 		sales := &countingSales{taken: event.Taken{TicketTypes: map[string]event.Usage{tt.ID: {Held: 1, Sold: 2}}, Sessions: map[string]int{}}}
 		var ids []string
 		for i := 0; i < 5; i++ {

@@ -3,10 +3,8 @@ package event_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/usher-events/usher/internal/db"
-	"github.com/usher-events/usher/internal/db/dbtest"
 	"github.com/usher-events/usher/internal/event"
 	"github.com/usher-events/usher/internal/fault"
 	"github.com/usher-events/usher/internal/id"
@@ -15,25 +13,8 @@ import (
 // A snapshot taken before a change must not be used after it: SaleFor in a
 // write that runs after the change reads the event again.
 func TestSnapshotIsNotUsedAfterAChange(t *testing.T) {
-	conn := dbtest.Open(t, db.SQLite)
-	now := func() time.Time { return time.Date(2027, 1, 10, 9, 0, 0, 0, time.UTC) }
-	tenant := id.New(id.Tenant)
-	if err := conn.Write(context.Background(), func(tx *db.Tx) error {
-		_, err := tx.Exec(`INSERT INTO tenants (id, name, tier, created_at) VALUES (?, 'T', 'basic', ?)`, tenant, now())
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	ctx := db.WithTenant(context.Background(), tenant)
-	svc := event.NewService(conn, now)
-	e, err := svc.Create(ctx, event.CreateInput{Name: "Conf", StartsAt: now().Add(24 * time.Hour), EndsAt: now().Add(30 * time.Hour), Timezone: "Asia/Seoul", Capacity: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tt, err := svc.CreateTicketType(ctx, e.ID, event.TicketTypeInput{Name: "General", Currency: "KRW", Quota: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := newFixture(t, db.SQLite)
+	conn, ctx, svc, e, tt := f.conn, f.ctx, f.svc, f.ev, f.tt
 	if _, err := svc.Move(ctx, e.ID, event.Publish); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +57,7 @@ func TestSnapshotIsNotUsedAfterAChange(t *testing.T) {
 	if s := svc.Snapshot(other, e.ID); s != nil {
 		t.Fatal("another tenant got a snapshot of this event")
 	}
-	err = conn.Write(ctx, func(tx *db.Tx) error {
+	err := conn.Write(ctx, func(tx *db.Tx) error {
 		_, err := svc.SaleFor(tx, svc.Snapshot(ctx, e.ID), e.ID, []string{"tt_nope"}, nil)
 		return err
 	})
