@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/usher-events/usher/internal/db"
 	"github.com/usher-events/usher/internal/id"
@@ -79,4 +80,82 @@ func Scheduled(tx *db.Tx, keys []string) (map[string]time.Time, error) {
 		out[r.Key] = r.RunAt.UTC()
 	}
 	return out, nil
+}
+
+// Dead returns why each job of tx's tenant named by one of the dedupe keys
+// died (its last error), for the keys of dead letters only: a domain whose
+// rows wait on a keyed job reads its work as given up while the job is dead,
+// and as waiting again once an admin replays it.
+func Dead(tx *db.Tx, keys []string) (map[string]string, error) {
+	out := make(map[string]string, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	var rows []struct {
+		Key       string `db:"dedupe_key"`
+		LastError string `db:"last_error"`
+	}
+	if err := tx.Select(&rows, `SELECT dedupe_key, last_error FROM jobs
+		WHERE tenant_id = `+tenantArg(tx)+` AND dedupe_key IN (`+db.Placeholders(len(keys))+`) AND status = 'dead'`, args...); err != nil {
+		return nil, fmt.Errorf("job: dead: %w", err)
+	}
+	for _, r := range rows {
+		out[r.Key] = r.LastError
+	}
+	return out, nil
+}
+
+// DeadSQL is the SQL condition, for a query of a tenant's rows, that the job
+// of that tenant named by the key expression (an SQL text expression over the
+// row, like 'send/' || orders.id) is a dead letter: for filtering on what
+// Dead tells.
+func DeadSQL(keyExpr string) string {
+	return `EXISTS (SELECT 1 FROM jobs WHERE jobs.tenant_id = @tenant AND jobs.dedupe_key = (` + keyExpr + `) AND jobs.status = 'dead')`
+}
+
+// Retry records a failed attempt of the job inside tx, the transaction that
+// records the attempt's outcome in the domain's rows, and schedules the next
+// one: after the runner's backoff, or at notBefore when that is later (a
+// receiver that asked to be left alone for a while). It returns the time
+// scheduled, which Scheduled then reports, so what the domain shows and what
+// the runner does cannot differ. Like Done it fails with ErrLost when this
+// node no longer holds the job, and the handler must return nil once tx
+// commits; it refuses a job with no attempt left, whose handler finishes
+// its work as given up instead.
+func (j *Job) Retry(tx *db.Tx, notBefore time.Time, reason string) (time.Time, error) {
+	if j.runner == nil {
+		return time.Time{}, errors.New("job: Retry outside the runner's handler")
+	}
+	if j.Attempts >= j.MaxAttempts {
+		return time.Time{}, fmt.Errorf("job: Retry after the last attempt (%d of %d)", j.Attempts, j.MaxAttempts)
+	}
+	r := j.runner
+	now := r.Now()
+	next := now.Add(r.cfg.Backoff(j.Attempts)).Truncate(time.Microsecond)
+	if notBefore.After(next) {
+		next = notBefore.UTC().Truncate(time.Microsecond)
+	}
+	if len(reason) > maxErrorLen {
+		reason = reason[:maxErrorLen]
+		for !utf8.ValidString(reason) {
+			reason = reason[:len(reason)-1]
+		}
+	}
+	res, err := tx.Global().Exec(`UPDATE jobs SET status = 'pending', locked_by = NULL, locked_until = NULL, last_error = ?, run_at = ?, updated_at = ?
+		WHERE id = ? AND locked_by = ? AND status = 'running'`, reason, next, now, j.ID, r.cfg.NodeID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return time.Time{}, err
+	} else if n == 0 {
+		return time.Time{}, ErrLost
+	}
+	j.done = true
+	r.log.Info("job: failed, will retry", "job_id", j.ID, "kind", j.Kind, "attempt", j.Attempts, "retry_at", next)
+	return next, nil
 }

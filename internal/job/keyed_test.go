@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usher-events/usher/internal/api"
 	"github.com/usher-events/usher/internal/db"
 	"github.com/usher-events/usher/internal/db/dbtest"
 	"github.com/usher-events/usher/internal/job"
@@ -115,6 +116,144 @@ func TestScheduledAndRearm(t *testing.T) {
 		}
 		if at, ok := scheduled(); !ok || !at.IsZero() {
 			t.Fatalf("rearmed while waiting: scheduled %v, %v; want due at once", at, ok)
+		}
+	})
+}
+
+// Retry, in the handler's own write, schedules the next attempt at the
+// backoff or at the time asked, whichever is later, records the reason, and
+// is what Scheduled reports and when the job runs again; after the last
+// attempt it refuses, and a node that lost the job cannot retry it.
+func TestRetryInTheHandlersWrite(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		conn := dbtest.Open(t, d)
+		clk := newClock()
+		r := job.NewRunner(conn, job.Config{Now: clk.Now, Backoff: func(attempt int) time.Duration {
+			return time.Duration(attempt) * 7 * time.Minute
+		}})
+		ctx := db.WithTenant(context.Background(), "ten_a")
+		notBefore := []time.Time{clk.Now().Add(time.Hour), {}, {}}
+		var retried []time.Time
+		var lastErr error
+		r.Handle("send", func(ctx context.Context, j *job.Job) error {
+			return conn.Write(ctx, func(tx *db.Tx) error {
+				at, err := j.Retry(tx, notBefore[j.Attempts-1], "receiver busy")
+				lastErr = err
+				if err == nil {
+					retried = append(retried, at)
+				}
+				return err
+			})
+		})
+		enqueue(t, conn, "ten_a", "send", job.Opts{MaxAttempts: 3, DedupeKey: "send/1"})
+		scheduled := func() time.Time {
+			t.Helper()
+			var due map[string]time.Time
+			if err := conn.Read(ctx, func(tx *db.Tx) (err error) {
+				due, err = job.Scheduled(tx, []string{"send/1"})
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return due["send/1"]
+		}
+		runDue(t, r)
+		// Asked for an hour, more than the backoff's 7 minutes.
+		if want := clk.Now().Add(time.Hour); len(retried) != 1 || !retried[0].Equal(want) || !scheduled().Equal(want) {
+			t.Fatalf("retried at %v, scheduled %v; want %v", retried, scheduled(), want)
+		}
+		clk.Add(time.Hour - time.Microsecond)
+		if n := runDue(t, r); n != 0 {
+			t.Fatal("the retry ran before its time")
+		}
+		clk.Add(time.Microsecond)
+		runDue(t, r)
+		// Asked for nothing: the backoff after the second attempt.
+		if want := clk.Now().Add(14 * time.Minute); len(retried) != 2 || !retried[1].Equal(want) || !scheduled().Equal(want) {
+			t.Fatalf("retried at %v, scheduled %v; want %v", retried, scheduled(), want)
+		}
+		var row struct {
+			Status    string `db:"status"`
+			LastError string `db:"last_error"`
+		}
+		if err := conn.Read(ctx, func(tx *db.Tx) error {
+			return tx.Get(&row, `SELECT status, last_error FROM jobs WHERE tenant_id = @tenant AND dedupe_key = 'send/1'`)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if row.Status != job.StatusPending || row.LastError != "receiver busy" {
+			t.Errorf("after a retry: %+v", row)
+		}
+		// The last attempt cannot be retried: the handler's error makes the
+		// job dead.
+		clk.Add(14 * time.Minute)
+		runDue(t, r)
+		if lastErr == nil || len(retried) != 2 {
+			t.Fatalf("Retry on the last attempt: %v, %d retries", lastErr, len(retried))
+		}
+		dead, err := r.ListDead(ctx, api.PageParams{Limit: 10})
+		if err != nil || len(dead.Body.Data) != 1 {
+			t.Fatalf("dead letters: %+v, %v", dead, err)
+		}
+
+		// Outside the runner's handler there is nothing to retry.
+		if err := conn.Write(ctx, func(tx *db.Tx) error {
+			_, err := (&job.Job{}).Retry(tx, time.Time{}, "")
+			return err
+		}); err == nil {
+			t.Error("Retry outside a handler succeeded")
+		}
+	})
+}
+
+// Dead tells why keyed jobs died, for the dead ones only, and DeadSQL finds
+// the same rows; once replayed, a job is not dead any more.
+func TestDeadTellsWhyAKeyedJobDied(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		conn := dbtest.Open(t, d)
+		clk := newClock()
+		r := job.NewRunner(conn, job.Config{Now: clk.Now})
+		ctx := db.WithTenant(context.Background(), "ten_a")
+		r.Handle("send", func(_ context.Context, j *job.Job) error {
+			if *j.DedupeKey == "send/dies" || j.TenantID == "ten_b" {
+				return job.Permanent(errors.New("the disk is on fire"))
+			}
+			return nil
+		})
+		deadID, _ := enqueue(t, conn, "ten_a", "send", job.Opts{DedupeKey: "send/dies"})
+		enqueue(t, conn, "ten_a", "send", job.Opts{DedupeKey: "send/fine"})
+		enqueue(t, conn, "ten_a", "send", job.Opts{DedupeKey: "send/later", RunAt: clk.Now().Add(time.Hour)})
+		enqueue(t, conn, "ten_b", "send", job.Opts{DedupeKey: "send/fine"}) // another tenant's
+		runDue(t, r)
+		keys := []string{"send/dies", "send/fine", "send/later", "send/none"}
+		var why map[string]string
+		var found []string
+		if err := conn.Read(ctx, func(tx *db.Tx) (err error) {
+			if why, err = job.Dead(tx, keys); err != nil {
+				return err
+			}
+			return tx.Select(&found, `SELECT k FROM (SELECT 'send/dies' AS k UNION ALL SELECT 'send/fine' UNION ALL SELECT 'send/later') keys
+				WHERE `+job.DeadSQL(`keys.k`)+` ORDER BY k`)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(why) != 1 || why["send/dies"] != "the disk is on fire" {
+			t.Errorf("Dead = %v, want only send/dies with its error", why)
+		}
+		if len(found) != 1 || found[0] != "send/dies" {
+			t.Errorf("DeadSQL finds %v, want [send/dies]", found)
+		}
+		if _, err := r.Replay(ctx, deadID); err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.Read(ctx, func(tx *db.Tx) (err error) {
+			why, err = job.Dead(tx, keys)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(why) != 0 {
+			t.Errorf("a replayed job is still dead: %v", why)
 		}
 	})
 }

@@ -112,8 +112,42 @@ func jobKey(deliveryID string) string { return jobKind + "/" + deliveryID }
 // waiting reports whether a delivery of the status waits for an attempt.
 func waiting(status string) bool { return status == StatusPending || status == StatusRetrying }
 
-// schedule sets NextAttemptAt on the deliveries that wait for an attempt,
-// from the job layer's schedule of their jobs.
+// A delivery's row says pending or retrying until an attempt finishes it,
+// but its job can die without one: an internal failure (the database, a
+// secret that does not open, a panic) on the last attempt, or the node that
+// ran it stopping then. The job layer keeps the job as a dead letter, which
+// an admin may replay (/v1/admin/dead-jobs). Rather than a hook in the job
+// layer that would have to write the delivery in the runner's own
+// transactions (and replay it back), the delivery is read through its job:
+// while the job is dead the delivery is failed, with the job's last error as
+// its own, and can be redelivered; once the job is replayed it waits again,
+// with the replay's next attempt. The row and the job so never disagree, and
+// nothing has to be repaired afterwards. Only jobs named by jobKey are found:
+// a delivery sent by a job from before jobs had keys is read from its row.
+
+// gaveUp is the SQL condition that a delivery waiting in its row (the query
+// of webhook_deliveries checks the status) has a dead job.
+var gaveUp = job.DeadSQL(`'` + jobKind + `/' || webhook_deliveries.id`)
+
+// statusSQL is the condition of the deliveries that read as status.
+func statusSQL(status string) (string, []any) {
+	switch status {
+	case StatusFailed:
+		return `(status = 'failed' OR (status IN ('pending', 'retrying') AND ` + gaveUp + `))`, nil
+	case StatusPending, StatusRetrying:
+		return `status = ? AND NOT ` + gaveUp, []any{status}
+	}
+	return `status = ?`, []any{status}
+}
+
+// deadReason is a delivery's last error once its job died.
+func deadReason(jobError string) string {
+	return "gave up after an internal error: " + jobError
+}
+
+// schedule reads the deliveries that wait for an attempt through their
+// jobs: NextAttemptAt from the job layer's schedule, or failed when the job
+// died.
 func schedule(tx *db.Tx, ds []Delivery) error {
 	var keys []string
 	for _, d := range ds {
@@ -125,9 +159,20 @@ func schedule(tx *db.Tx, ds []Delivery) error {
 	if err != nil {
 		return err
 	}
+	dead, err := job.Dead(tx, keys)
+	if err != nil {
+		return err
+	}
 	for i := range ds {
+		if !waiting(ds[i].Status) {
+			continue
+		}
+		if why, ok := dead[jobKey(ds[i].ID)]; ok {
+			ds[i].Status, ds[i].LastError = StatusFailed, deadReason(why)
+			continue
+		}
 		at, ok := due[jobKey(ds[i].ID)]
-		if !ok || !waiting(ds[i].Status) {
+		if !ok {
 			continue
 		}
 		// A job due at once (a new delivery, a redelivery) has been due
@@ -161,8 +206,11 @@ type target struct {
 // maxResponseBody is how much of a receiver's answer an attempt keeps.
 const maxResponseBody = 1024
 
-// deliver is the job that sends one delivery. It returns an error (and so
-// is tried again) while the receiver fails and attempts are left.
+// deliver is the job that sends one delivery. A receiver's failure is
+// logged and, while attempts are left, its retry scheduled in one commit
+// (job.Job.Retry); an error returned is an internal one, which the runner
+// retries with its backoff, and which after the last attempt leaves the job
+// dead and the delivery failed (see gaveUp).
 func (s *Service) deliver(ctx context.Context, j *job.Job) error {
 	var p jobPayload
 	if err := json.Unmarshal(j.Payload, &p); err != nil {
@@ -197,28 +245,31 @@ func (s *Service) deliver(ctx context.Context, j *job.Job) error {
 		return err
 	}
 	start := time.Now()
-	code, answer, sendErr := s.send(ctx, t, sig)
+	code, answer, wait, sendErr := s.send(ctx, t, sig)
 	a := Attempt{At: s.now(), Error: errText(sendErr), ResponseBody: answer, DurationMS: int(time.Since(start).Milliseconds())}
 	if code != 0 {
 		a.ResponseStatus = &code
 	}
-	status, failure := StatusSucceeded, error(nil)
+	status := StatusSucceeded
+	var notBefore time.Time
 	switch {
 	case sendErr == nil && code >= 200 && code < 300:
 	case code == http.StatusGone:
 		status = StatusFailed
 	default:
-		failure = sendErr
-		if failure == nil {
-			failure = fmt.Errorf("the endpoint answered %d", code)
-			a.Error = failure.Error()
+		if sendErr == nil {
+			a.Error = fmt.Sprintf("the endpoint answered %d", code)
+			if d := retryAfter(code, wait, a.At); d > 0 {
+				notBefore = a.At.Add(d)
+				a.Error += fmt.Sprintf(" with Retry-After: waiting at least %s", d)
+			}
 		}
 		status = StatusRetrying
 		if j.Attempts >= j.MaxAttempts {
 			status = StatusFailed
 		}
 	}
-	err = s.db.Write(ctx, func(tx *db.Tx) error {
+	return s.db.Write(ctx, func(tx *db.Tx) error {
 		var n []int
 		if err := tx.Select(&n, `UPDATE webhook_deliveries SET attempts = attempts + 1, response_status = ?, last_error = ?, updated_at = ?,
 				status = CASE WHEN status IN ('pending', 'retrying') THEN ? ELSE status END,
@@ -251,37 +302,70 @@ func (s *Service) deliver(ctx context.Context, j *job.Job) error {
 			}
 		}
 		if status == StatusRetrying {
-			return nil // the runner schedules the retry when the handler returns
+			// The retry is scheduled in the commit that logs the attempt,
+			// at the backoff or when the receiver asked, so the delivery's
+			// next_attempt_at is the job's time from the moment it shows.
+			_, err := j.Retry(tx, notBefore, a.Error)
+			return err
 		}
 		// Finished: the job is done in the same commit, so that a delivery
 		// the log shows finished can be sent again at once (Redeliver
 		// queues its job again only once the job is not running).
 		return j.Done(tx)
 	})
-	if err != nil {
-		return err
+}
+
+// maxRetryAfter bounds how long a receiver's Retry-After may hold a
+// delivery's next attempt back: longer, and a handful of answers would
+// spend every attempt over days.
+const maxRetryAfter = time.Hour
+
+// retryAfter returns how long a receiver that answered 429 Too Many
+// Requests or 503 Service Unavailable asked to be left alone, from its
+// Retry-After header (seconds, or an HTTP date, RFC 9110 §10.2.3), at most
+// maxRetryAfter; zero when it did not ask, asked for a time past, or said
+// something else. Other answers' Retry-After is not for retries of a
+// request and is ignored.
+func retryAfter(code int, header string, now time.Time) time.Duration {
+	if code != http.StatusTooManyRequests && code != http.StatusServiceUnavailable {
+		return 0
 	}
-	if status == StatusRetrying {
-		return failure
+	header = strings.TrimSpace(header)
+	if header == "" {
+		return 0
 	}
-	return nil
+	var d time.Duration
+	if strings.Trim(header, "0123456789") == "" {
+		secs, err := strconv.ParseInt(header, 10, 64)
+		if err != nil || secs > int64(maxRetryAfter/time.Second) {
+			return maxRetryAfter // more digits than int64 holds is a long wait too
+		}
+		d = time.Duration(secs) * time.Second
+	} else if at, err := http.ParseTime(header); err == nil {
+		d = at.Sub(now)
+	}
+	return min(max(d, 0), maxRetryAfter)
 }
 
 // sign returns the webhook-signature header: the signature under the
-// endpoint's secret, and under the previous one while a rotation's grace
-// period runs.
+// endpoint's secret, then one under each secret rotated out whose grace
+// period still runs, space separated as Standard Webhooks has it.
 func (s *Service) sign(t target, now time.Time) (sig signed, err error) {
 	sig.id, sig.at = t.ID, now
-	secrets := [][]byte{t.Secret}
-	if t.PreviousSecret != nil && t.PreviousUntil != nil && now.Before(*t.PreviousUntil) {
-		secrets = append(secrets, t.PreviousSecret)
+	current, err := s.db.Open(t.Secret, secretLabel(t.EndpointID))
+	if err != nil {
+		return sig, err
 	}
-	for _, sealed := range secrets {
-		secret, err := s.db.Open(sealed, secretLabel(t.EndpointID))
-		if err != nil {
-			return sig, err
-		}
-		wh, err := standardwebhooks.NewWebhook(string(secret))
+	prev, err := s.previousSecrets(t.EndpointID, t.PreviousSecret, t.PreviousUntil, now)
+	if err != nil {
+		return sig, err
+	}
+	secrets := []string{string(current)}
+	for _, p := range prev {
+		secrets = append(secrets, p.Secret)
+	}
+	for _, secret := range secrets {
+		wh, err := standardwebhooks.NewWebhook(secret)
 		if err != nil {
 			return sig, fmt.Errorf("webhook: endpoint %s secret: %w", t.EndpointID, err)
 		}
@@ -303,11 +387,11 @@ type signed struct {
 }
 
 // send POSTs the delivery and returns the answer's status (0 when there was
-// none) and the start of its body.
-func (s *Service) send(ctx context.Context, t target, sig signed) (int, string, error) {
+// none), the start of its body and its Retry-After header.
+func (s *Service) send(ctx context.Context, t target, sig signed) (int, string, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader([]byte(t.Body)))
 	if err != nil {
-		return 0, "", err
+		return 0, "", "", err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Usher-Webhooks/1")
@@ -316,7 +400,7 @@ func (s *Service) send(ctx context.Context, t target, sig signed) (int, string, 
 	req.Header.Set(standardwebhooks.HeaderWebhookSignature, sig.header)
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return 0, "", err
+		return 0, "", "", err
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
@@ -325,7 +409,7 @@ func (s *Service) send(ctx context.Context, t target, sig signed) (int, string, 
 	}
 	// The database takes no text with NUL, and the attempt must be
 	// recorded whatever the receiver answered.
-	return resp.StatusCode, strings.ReplaceAll(string(b), "\x00", "\uFFFD"), nil
+	return resp.StatusCode, strings.ReplaceAll(string(b), "\x00", "\uFFFD"), resp.Header.Get("Retry-After"), nil
 }
 
 // errText is an attempt's error as the log shows it.
@@ -402,7 +486,8 @@ func (s *Service) Ping(ctx context.Context, endpointID string) (*Delivery, error
 }
 
 // Redeliver sends a delivery again (same webhook-id, same body, a new
-// series of attempts), once it has succeeded, failed or been cancelled.
+// series of attempts), once it has succeeded, failed (its job's death
+// included) or been cancelled.
 func (s *Service) Redeliver(ctx context.Context, endpointID, deliveryID string) (*Delivery, error) {
 	now := s.now()
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
@@ -421,7 +506,14 @@ func (s *Service) Redeliver(ctx context.Context, endpointID, deliveryID string) 
 			return err
 		}
 		if waiting(status) {
-			return fault.New(fault.Conflict, "the delivery is still being sent")
+			// Waiting in its row, it may have a dead job (see gaveUp).
+			dead, err := job.Dead(tx, []string{jobKey(deliveryID)})
+			if err != nil {
+				return err
+			}
+			if _, ok := dead[jobKey(deliveryID)]; !ok {
+				return fault.New(fault.Conflict, "the delivery is still being sent")
+			}
 		}
 		if err := tx.ExecOne(`UPDATE webhook_deliveries SET status = 'pending', updated_at = ? WHERE tenant_id = @tenant AND id = ?`, now, deliveryID); err != nil {
 			return err
@@ -453,8 +545,9 @@ func (s *Service) Deliveries(ctx context.Context, endpointID, status string, pag
 	q := `SELECT ` + deliveryColumns + ` FROM webhook_deliveries WHERE tenant_id = @tenant AND endpoint_id = ?`
 	args := []any{endpointID}
 	if status != "" {
-		q += ` AND status = ?`
-		args = append(args, status)
+		cond, more := statusSQL(status)
+		q += ` AND ` + cond
+		args = append(args, more...)
 	}
 	q, args, err := page.Keyset(q, "id", args...)
 	if err != nil {

@@ -36,8 +36,9 @@ func (deliveryData) Erase(tx *db.Tx, p *privacy.Person) (int, error) {
 	return n + int(answers), err
 }
 
-// Purge empties the bodies of finished deliveries made before cutoff, and
-// the receivers' answers to them.
+// Purge empties the bodies of finished deliveries made before cutoff (those
+// whose job died among them, see gaveUp), and the receivers' answers to
+// them.
 func (deliveryData) Purge(tx *db.Tx, cutoff time.Time, limit int) (int, bool, error) {
 	_, moreAnswers, err := privacy.PurgeRows(tx, "webhook_attempts", "delivery_id", `response_body = ''`,
 		`at < ? AND response_body <> ''`, limit, cutoff)
@@ -45,6 +46,6 @@ func (deliveryData) Purge(tx *db.Tx, cutoff time.Time, limit int) (int, bool, er
 		return 0, false, err
 	}
 	n, more, err := privacy.PurgeRows(tx, "webhook_deliveries", "id", `body = '{}'`,
-		`status IN ('succeeded', 'failed', 'cancelled') AND created_at < ? AND body <> '{}'`, limit, cutoff)
+		`(status IN ('succeeded', 'failed', 'cancelled') OR (status IN ('pending', 'retrying') AND `+gaveUp+`)) AND created_at < ? AND body <> '{}'`, limit, cutoff)
 	return n, more || moreAnswers, err
 }

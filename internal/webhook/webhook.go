@@ -56,7 +56,7 @@ const (
 	StatusPending   = "pending"   // not tried yet
 	StatusRetrying  = "retrying"  // tried and failed; the job tries again
 	StatusSucceeded = "succeeded" // answered 2xx
-	StatusFailed    = "failed"    // every attempt failed, or the endpoint is gone
+	StatusFailed    = "failed"    // every attempt failed, the endpoint is gone, or the job gave up (see gaveUp)
 	StatusCancelled = "cancelled" // the endpoint was switched off or deleted first
 )
 
@@ -68,6 +68,10 @@ const MaxAttempts = 12
 // rotationGrace is how long the secret replaced by RotateSecret still signs
 // deliveries beside the new one, so receivers can switch without a gap.
 const rotationGrace = 24 * time.Hour
+
+// maxPrevious bounds the secrets rotated out that sign beside the current
+// one: rotated more often within rotationGrace, the oldest stops first.
+const maxPrevious = 3
 
 // jobKind is the job that sends one delivery.
 const jobKind = "webhook.deliver"
@@ -108,11 +112,11 @@ type Delivery struct {
 	Status         string     `json:"status" db:"status" enum:"pending,retrying,succeeded,failed,cancelled"`
 	Attempts       int        `json:"attempts" db:"attempts"`
 	ResponseStatus *int       `json:"response_status,omitempty" db:"response_status" doc:"The HTTP status of the last attempt, when it got an answer."`
-	LastError      string     `json:"last_error,omitempty" db:"last_error"`
+	LastError      string     `json:"last_error,omitempty" db:"last_error" doc:"The last attempt's error; for a delivery failed because its background job gave up after an internal error, why."`
 	CreatedAt      time.Time  `json:"created_at" db:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at" db:"updated_at"`
 	DeliveredAt    *time.Time `json:"delivered_at,omitempty" db:"delivered_at"`
-	NextAttemptAt  *time.Time `json:"next_attempt_at,omitempty" db:"-" doc:"When the next attempt is due, while one is (status pending or retrying): the time the background job that sends the delivery is scheduled for, and a worker sends it at or soon after it; a time already past means it is being sent or about to be. Absent when no attempt will follow: succeeded, cancelled, or failed (every attempt used, or the endpoint answered 410 Gone)."`
+	NextAttemptAt  *time.Time `json:"next_attempt_at,omitempty" db:"-" doc:"When the next attempt is due, while one is (status pending or retrying): the time the background job that sends the delivery is scheduled for, and a worker sends it at or soon after it; a time already past means it is being sent or about to be. Absent when no attempt will follow: succeeded, cancelled, or failed (every attempt used, the endpoint answered 410 Gone, or the job gave up after an internal error). A receiver's Retry-After on a 429 or 503 answer puts it off, by at most an hour."`
 	Body           string     `json:"body,omitempty" db:"body" doc:"The JSON body as sent (in the answer for one delivery)."`
 	AttemptLog     []Attempt  `json:"attempt_log,omitempty" db:"-" doc:"Every try, oldest first (in the answer for one delivery)."`
 }
@@ -488,7 +492,9 @@ func (s *Service) Delete(ctx context.Context, endpointID string) error {
 }
 
 // RotateSecret gives an endpoint a new secret. For a day, deliveries carry
-// signatures under both the new and the old secret.
+// signatures under the new secret and under every secret rotated out in the
+// last day (at most maxPrevious of them), so that a receiver that has not
+// switched yet, even after rotations in quick succession, still verifies.
 func (s *Service) RotateSecret(ctx context.Context, endpointID string) (*NewEndpoint, error) {
 	secret := newSecret()
 	sealed, err := s.db.Seal([]byte(secret), secretLabel(endpointID))
@@ -501,12 +507,75 @@ func (s *Service) RotateSecret(ctx context.Context, endpointID string) (*NewEndp
 		if e, err = getEndpoint(tx, endpointID); err != nil {
 			return err
 		}
+		lock := ""
+		if tx.Dialect() == db.Postgres {
+			lock = " FOR UPDATE" // two rotations at once must not lose a secret
+		}
+		var cur struct {
+			Secret         []byte     `db:"secret"`
+			PreviousSecret []byte     `db:"previous_secret"`
+			PreviousUntil  *time.Time `db:"previous_until"`
+		}
+		if err := tx.Get(&cur, `SELECT secret, previous_secret, previous_until FROM webhook_endpoints
+			WHERE tenant_id = @tenant AND id = ?`+lock, endpointID); err != nil {
+			return err
+		}
+		old, err := s.db.Open(cur.Secret, secretLabel(endpointID))
+		if err != nil {
+			return err
+		}
+		prev, err := s.previousSecrets(endpointID, cur.PreviousSecret, cur.PreviousUntil, now)
+		if err != nil {
+			return err
+		}
+		until := now.Add(rotationGrace)
+		prev = append([]previousSecret{{Secret: string(old), Until: until}}, prev...)
+		prev = prev[:min(len(prev), maxPrevious)]
+		raw, err := json.Marshal(prev)
+		if err != nil {
+			return err
+		}
+		sealedPrev, err := s.db.Seal(raw, secretLabel(endpointID))
+		if err != nil {
+			return err
+		}
 		e.UpdatedAt = now
-		return tx.ExecOne(`UPDATE webhook_endpoints SET previous_secret = secret, previous_until = ?, secret = ?, updated_at = ?
-			WHERE tenant_id = @tenant AND id = ?`, now.Add(rotationGrace), sealed, now, endpointID)
+		return tx.ExecOne(`UPDATE webhook_endpoints SET previous_secret = ?, previous_until = ?, secret = ?, updated_at = ?
+			WHERE tenant_id = @tenant AND id = ?`, sealedPrev, until, sealed, now, endpointID)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &NewEndpoint{Endpoint: *e, Secret: secret}, nil
+}
+
+// previousSecret is a secret rotated out of an endpoint, which signs
+// deliveries until Until.
+type previousSecret struct {
+	Secret string    `json:"secret"`
+	Until  time.Time `json:"until"`
+}
+
+// previousSecrets returns the secrets rotated out of an endpoint that still
+// sign at now, newest first. They are stored in previous_secret as one JSON
+// list, sealed under the endpoint's label like its current secret (and by
+// SealSecrets, when stored before the installation had a secrets key), with
+// previous_until the latest end among them, so that a delivery long after
+// the last rotation opens nothing. Earlier builds kept one secret there, as
+// itself, ending at previous_until.
+func (s *Service) previousSecrets(endpointID string, stored []byte, until *time.Time, now time.Time) ([]previousSecret, error) {
+	if stored == nil || until == nil || !now.Before(*until) {
+		return nil, nil
+	}
+	plain, err := s.db.Open(stored, secretLabel(endpointID))
+	if err != nil {
+		return nil, err
+	}
+	var list []previousSecret
+	if strings.HasPrefix(string(plain), "whsec_") {
+		list = []previousSecret{{Secret: string(plain), Until: *until}}
+	} else if err := json.Unmarshal(plain, &list); err != nil {
+		return nil, fmt.Errorf("webhook: endpoint %s previous secrets: %w", endpointID, err)
+	}
+	return slices.DeleteFunc(list, func(p previousSecret) bool { return !now.Before(p.Until) }), nil
 }

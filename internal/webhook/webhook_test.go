@@ -47,8 +47,12 @@ type received struct {
 	body   []byte
 }
 
-func newRig(t *testing.T, d db.Dialect) *rig {
-	r := &rig{t: t, conn: dbtest.Open(t, d)}
+func newRig(t *testing.T, d db.Dialect) *rig { return newRigOn(t, dbtest.Open(t, d)) }
+
+// newRigOn is newRig on a database the test opened itself (with a secrets
+// key, say).
+func newRigOn(t *testing.T, conn *db.DB) *rig {
+	r := &rig{t: t, conn: conn}
 	// Near the real time: receivers check the signature's timestamp.
 	r.clock.Store(time.Now().UTC().Truncate(time.Microsecond).UnixNano())
 	now := func() time.Time { return time.Unix(0, r.clock.Load()).UTC() }
