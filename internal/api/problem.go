@@ -49,6 +49,7 @@ var statusOf = map[fault.Code]int{
 	fault.CampaignNotActive:      http.StatusUnprocessableEntity,
 	fault.AlreadyPlayed:          http.StatusConflict,
 	fault.OutOfStock:             http.StatusConflict,
+	fault.GameLocked:             http.StatusConflict,
 	fault.FontUnavailable:        http.StatusServiceUnavailable,
 
 	fault.SoldOut:              http.StatusConflict,

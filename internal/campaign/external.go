@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/usher-events/usher/internal/api"
 	"github.com/usher-events/usher/internal/db"
@@ -210,7 +212,8 @@ type ExternalRecordRow struct {
 	ID              string    `json:"id" db:"id"`
 	CredentialID    string    `json:"credential_id" db:"credential_id"`
 	RawBody         []byte    `json:"-" db:"raw_body"`
-	Body            string    `json:"raw_body" db:"-"`
+	Body            string    `json:"raw_body" db:"-" doc:"The body as it came, as text. Bytes that are not UTF-8 show as U+FFFD here; raw_body_base64 then carries the exact body."`
+	BodyBase64      string    `json:"raw_body_base64,omitempty" db:"-" doc:"The exact body in standard base64, present only when the body is not valid UTF-8 (raw_body cannot show it)."`
 	ReceivedAt      time.Time `json:"received_at" db:"received_at"`
 	Status          string    `json:"status" db:"status" enum:"accepted,rejected"`
 	Reason          string    `json:"reason,omitempty" db:"reason"`
@@ -234,7 +237,12 @@ func (s *Service) ListExternalRecords(ctx context.Context, page api.PageParams) 
 		return tx.Select(&out, q+` ORDER BY id DESC LIMIT ?`, append(args, page.Limit+1)...)
 	})
 	for i := range out {
-		out[i].Body = strings.ToValidUTF8(string(out[i].RawBody), "\uFFFD")
+		r := &out[i]
+		r.Body = string(r.RawBody)
+		if !utf8.Valid(r.RawBody) {
+			r.Body = strings.ToValidUTF8(r.Body, "\uFFFD")
+			r.BodyBase64 = base64.StdEncoding.EncodeToString(r.RawBody)
+		}
 	}
 	if err != nil {
 		return nil, err

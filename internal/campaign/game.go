@@ -21,7 +21,7 @@ const (
 // Game is a campaign's game as the organizer set it up. The answers stay on
 // the server: participants see PublicGame.
 type Game struct {
-	Type string `json:"type" enum:"none,ox,quiz,roulette"`
+	Type string `json:"type" enum:"none,ox,quiz,roulette" doc:"The kind of game. PUT /v1/campaigns/{campaign_id} cannot change it once anyone has played, nor to or from none once anyone has taken part (409 game_locked); questions and segments may change at any time, and results already decided keep what they showed."`
 	// Questions of an ox or quiz game.
 	Questions []Question `json:"questions,omitempty"`
 	// PassMark is how many answers must be right to succeed (ox, quiz);

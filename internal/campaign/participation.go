@@ -66,8 +66,13 @@ type Participation struct {
 	GiftStatus     string     `json:"gift_status,omitempty" db:"gift_status" enum:"reserved,confirmed,handed_out,returned"`
 	Status         string     `json:"status" db:"status" enum:"pending,approved,rejected"`
 	DecidedAt      *time.Time `json:"decided_at,omitempty" db:"decided_at"`
-	PlayDetail     string     `json:"-" db:"play_detail"`
-	TenantID       string     `json:"-" db:"tenant_id"`
+	// Segment and GiftName are what the game showed when it was played,
+	// read from the stored play detail: the organizer may change the wheel
+	// later, and the result must not change with it.
+	Segment    string `json:"segment,omitempty" db:"-" doc:"The roulette segment that came up, as it was labelled when the game was played."`
+	GiftName   string `json:"gift_name,omitempty" db:"-" doc:"The name of the gift won, as it was when the game was played."`
+	PlayDetail string `json:"-" db:"play_detail"`
+	TenantID   string `json:"-" db:"tenant_id"`
 }
 
 const participationColumns = `tenant_id, id, campaign_id, number, name, phone, channel, school_id, department_id, consent_version, source,
@@ -167,11 +172,28 @@ func (s *Service) insertParticipation(tx *db.Tx, c *Campaign, p participant, sou
 	if err := s.placeSchool(tx, c, p, out); err != nil {
 		return nil, err
 	}
-	if c.Game.Type == GameNone && c.Approval == "auto" {
-		out.Status, out.DecidedAt = StatusApproved, &now
+	// The number comes with the game and approval as they are once the
+	// campaign's row is locked: on PostgreSQL a change of the game that
+	// committed since c was read is seen here (UpdateCampaign locks the
+	// row before it counts the participations).
+	var taken struct {
+		Number   int    `db:"last_number"`
+		Game     string `db:"game"`
+		Approval string `db:"approval"`
 	}
-	if err := tx.Get(&out.Number, `UPDATE campaigns SET last_number = last_number + 1 WHERE id = ? AND tenant_id = @tenant RETURNING last_number`, c.ID); err != nil {
+	if err := tx.Get(&taken, `UPDATE campaigns SET last_number = last_number + 1 WHERE id = ? AND tenant_id = @tenant
+		RETURNING last_number, game, approval`, c.ID); err != nil {
 		return nil, err
+	}
+	out.Number = taken.Number
+	var game struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal([]byte(taken.Game), &game); err != nil {
+		return nil, err
+	}
+	if game.Type == GameNone && taken.Approval == "auto" {
+		out.Status, out.DecidedAt = StatusApproved, &now
 	}
 	_, err := tx.Exec(`INSERT INTO participations (tenant_id, id, campaign_id, number, name, phone, channel, school_id, department_id,
 		consent_version, source, user_agent, ip, created_at, created_hour, status, decided_at)
@@ -267,24 +289,6 @@ type PlayResult struct {
 	Status          string   `json:"status" enum:"pending,approved,rejected"`
 }
 
-// playDetail is stored with a result: what decided it.
-type playDetail struct {
-	Answers  []string   `json:"answers,omitempty"`
-	Right    int        `json:"right,omitempty"`
-	PassMark int        `json:"pass_mark,omitempty"`
-	Seed     string     `json:"seed,omitempty"`
-	Spins    []spinNote `json:"spins,omitempty"`
-	NoStock  bool       `json:"gift_out_of_stock,omitempty"`
-}
-
-type spinNote struct {
-	Attempt uint64 `json:"attempt"`
-	Value   uint64 `json:"value"`
-	Segment int    `json:"segment"`
-	Gift    string `json:"gift,omitempty"`
-	Won     bool   `json:"won"`
-}
-
 // Play decides a participation's game on the server, once.
 func (s *Service) Play(ctx context.Context, participationID string, in PlayInput) (*PlayResult, error) {
 	var out *PlayResult
@@ -302,6 +306,11 @@ func (s *Service) Play(ctx context.Context, participationID string, in PlayInput
 func (s *Service) play(tx *db.Tx, participationID string, in PlayInput) (*PlayResult, error) {
 	p, err := getParticipation(tx, participationID)
 	if err != nil {
+		return nil, err
+	}
+	// The game is read under its lock, so that its type cannot change
+	// between this read and the result (see UpdateCampaign).
+	if err := lockGame(tx, p.CampaignID, false); err != nil {
 		return nil, err
 	}
 	c, err := s.getCampaign(tx, p.CampaignID)
@@ -348,7 +357,7 @@ func (s *Service) play(tx *db.Tx, participationID string, in PlayInput) (*PlayRe
 	switch c.Game.Type {
 	case GameOX, GameQuiz:
 		right, pass := c.Game.score(in.Answers)
-		detail.Answers, detail.Right, detail.PassMark = in.Answers, right, c.Game.PassMark
+		detail.Answers, detail.Right, detail.PassMark, detail.Questions = in.Answers, right, c.Game.PassMark, len(c.Game.Questions)
 		out.Right = &right
 		if pass {
 			out.Result = ResultSuccess
@@ -386,7 +395,7 @@ func (s *Service) play(tx *db.Tx, participationID string, in PlayInput) (*PlayRe
 			}
 			sg := c.Game.Segments[i]
 			out.Segment, out.SegmentIndex = sg.Label, &i
-			note.Gift = sg.Gift
+			note.Label, note.Gift = sg.Label, sg.Gift
 			if sg.Gift == "" {
 				detail.Spins = append(detail.Spins, note)
 				break
@@ -406,9 +415,11 @@ func (s *Service) play(tx *db.Tx, participationID string, in PlayInput) (*PlayRe
 		}
 	}
 	p.Result = out.Result
+	detail.Segment = out.Segment
 	giftName := ""
 	if won != nil {
 		p.GiftID, p.GiftStatus, giftName = won.ID, GiftReserved, won.Name
+		detail.GiftName = won.Name
 		out.Gift = &GiftRef{ID: won.ID, Name: won.Name}
 		// An organizer may approve before the game is played: the gift is
 		// then confirmed at once, as Approve would have done, or it would
@@ -447,7 +458,14 @@ func getParticipation(tx *db.Tx, participationID string) (*Participation, error)
 	if fault.Is(err, fault.NotFound) {
 		return nil, fault.New(fault.NotFound, "no participation %q", participationID)
 	}
-	return &p, err
+	if err != nil {
+		return nil, err
+	}
+	one := []Participation{p}
+	if err := describePlayed(tx, one); err != nil {
+		return nil, err
+	}
+	return &one[0], nil
 }
 
 // GetParticipation returns one participation of the tenant of ctx.
@@ -631,7 +649,10 @@ func (s *Service) ListParticipations(ctx context.Context, campaignID string, f P
 			}
 		}
 		q += ` ORDER BY number LIMIT ?`
-		return tx.Select(&out, q, append(args, page.Limit+1)...)
+		if err := tx.Select(&out, q, append(args, page.Limit+1)...); err != nil {
+			return err
+		}
+		return describePlayed(tx, out)
 	})
 	if err != nil {
 		return nil, err

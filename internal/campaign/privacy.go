@@ -33,7 +33,10 @@ type personParticipation struct {
 	DepartmentID   string    `json:"department_id,omitempty" db:"department_id"`
 	ConsentVersion string    `json:"consent_version" db:"consent_version"`
 	Result         string    `json:"result,omitempty" db:"result"`
+	Segment        string    `json:"segment,omitempty" db:"-"`
 	GiftID         string    `json:"gift_id,omitempty" db:"gift_id"`
+	GiftName       string    `json:"gift_name,omitempty" db:"-"`
+	PlayDetail     string    `json:"-" db:"play_detail"`
 	Status         string    `json:"status" db:"status"`
 	IP             string    `json:"ip,omitempty" db:"ip"`
 	UserAgent      string    `json:"user_agent,omitempty" db:"user_agent"`
@@ -50,13 +53,25 @@ func (participationData) Export(tx *db.Tx, p *privacy.Person) (any, int, error) 
 	where, args := entered(p, "p.")
 	var out []personParticipation
 	err := tx.Select(&out, `SELECT p.id, p.campaign_id, c.name AS campaign_name, p.number, p.name, p.phone, p.channel, p.school_id, p.department_id,
-			p.consent_version, p.result, p.gift_id, p.status, p.ip, p.user_agent, p.created_at
+			p.consent_version, p.result, p.gift_id, p.status, p.ip, p.user_agent, p.created_at, p.play_detail
 		FROM participations p JOIN campaigns c ON c.id = p.campaign_id AND c.tenant_id = p.tenant_id
 		WHERE `+where+` ORDER BY p.id`, args...)
-	for _, r := range out {
+	if err != nil {
+		return nil, 0, err
+	}
+	// What the game showed, as the participant saw it (see describePlayed).
+	played := make([]Participation, len(out))
+	for i, r := range out {
+		played[i] = Participation{CampaignID: r.CampaignID, GiftID: r.GiftID, PlayDetail: r.PlayDetail}
+	}
+	if err := describePlayed(tx, played); err != nil {
+		return nil, 0, err
+	}
+	for i, r := range out {
+		out[i].Segment, out[i].GiftName = played[i].Segment, played[i].GiftName
 		p.Note("participation", r.ID)
 	}
-	return out, len(out), err
+	return out, len(out), nil
 }
 
 func (participationData) Erase(tx *db.Tx, p *privacy.Person) (int, error) {

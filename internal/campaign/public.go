@@ -2,7 +2,6 @@ package campaign
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/usher-events/usher/internal/api"
@@ -30,7 +29,8 @@ func (s *Service) CheckParticipationLimit(ctx context.Context, ip string) error 
 
 // ParticipantView is what the participant's own page shows about their
 // entry: no personal data, since the participation id in its address is
-// the only thing that guards it.
+// the only thing that guards it. What the game showed is as it was when it
+// was played, whatever its settings became since.
 type ParticipantView struct {
 	ID         string
 	CampaignID string
@@ -40,10 +40,15 @@ type ParticipantView struct {
 	Result string
 	Gift   string
 	// Segment is the roulette segment that came up, if any.
-	Segment  string
-	Right    int
-	Played   bool
-	PlayedAt *time.Time
+	Segment string
+	Right   int
+	// GiftGone is true for a success whose gift had run out.
+	GiftGone bool
+	// Questions is how many questions the game had when it was played
+	// (ox, quiz); zero for results stored before it was kept.
+	Questions int
+	Played    bool
+	PlayedAt  *time.Time
 }
 
 // GetParticipantView returns a participation as its participant sees it.
@@ -58,25 +63,11 @@ func (s *Service) GetParticipantView(ctx context.Context, participationID string
 		if err != nil {
 			return err
 		}
+		d := readPlayDetail(p.PlayDetail)
 		out = &ParticipantView{ID: p.ID, CampaignID: p.CampaignID, Number: p.Number, Status: p.Status,
-			Result: p.Result, Played: p.PlayedAt != nil, PlayedAt: p.PlayedAt}
-		if p.GiftID != "" && p.GiftStatus != GiftReturned {
-			if err := tx.Get(&out.Gift, `SELECT name FROM gifts WHERE id = ? AND tenant_id = @tenant`, p.GiftID); err != nil {
-				return err
-			}
-		}
-		if p.PlayDetail != "" {
-			var d playDetail
-			if json.Unmarshal([]byte(p.PlayDetail), &d) == nil {
-				out.Right = d.Right
-				c, err := s.getCampaign(tx, p.CampaignID)
-				if err != nil {
-					return err
-				}
-				if n := len(d.Spins); n > 0 && d.Spins[n-1].Segment >= 0 && d.Spins[n-1].Segment < len(c.Game.Segments) {
-					out.Segment = c.Game.Segments[d.Spins[n-1].Segment].Label
-				}
-			}
+			Result: p.Result, Segment: p.Segment, Right: d.Right, GiftGone: d.NoStock, Questions: d.Questions, Played: p.PlayedAt != nil, PlayedAt: p.PlayedAt}
+		if p.GiftStatus != GiftReturned {
+			out.Gift = p.GiftName
 		}
 		return nil
 	})

@@ -13,8 +13,14 @@ import (
 )
 
 // UpdateCampaign replaces a campaign's settings with in, validated as for a
-// new campaign. Once someone has played, the game keeps its type: results
-// already decided would otherwise belong to a game that no longer exists.
+// new campaign. Questions, segments, their gifts and odds may change at any
+// time: a result stores what the participant was shown when it was decided
+// (see playDetail). The game's type may not, once anyone has played (409
+// game_locked): the results decided would belong to a game that no longer
+// exists, and a draw of successes would mix two games' winners. A change to
+// or from no game is refused once anyone has taken part, since without a
+// game taking part is the whole of it (approved at once under automatic
+// approval) and those who entered would be left with a game half played.
 // Channels can be added but not removed, since participations and printed
 // QR codes point at them.
 func (s *Service) UpdateCampaign(ctx context.Context, campaignID string, in CreateCampaignInput) (*Campaign, error) {
@@ -24,17 +30,28 @@ func (s *Service) UpdateCampaign(ctx context.Context, campaignID string, in Crea
 	now := s.now()
 	var out *Campaign
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
+		// Plays and new participations wait for the change (and the
+		// change for those already running), so that none is decided
+		// with the game read before it.
+		if err := lockGame(tx, campaignID, true); err != nil {
+			return err
+		}
 		c, err := s.getCampaign(tx, campaignID)
 		if err != nil {
 			return err
 		}
 		if in.Game.Type != c.Game.Type {
-			var played int
-			if err := tx.Get(&played, `SELECT COUNT(*) FROM participations WHERE tenant_id = @tenant AND campaign_id = ? AND result <> ''`, c.ID); err != nil {
+			q := `SELECT COUNT(*) FROM participations WHERE tenant_id = @tenant AND campaign_id = ? AND played_at IS NOT NULL`
+			what := "played"
+			if c.Game.Type == GameNone || in.Game.Type == GameNone {
+				q, what = `SELECT COUNT(*) FROM participations WHERE tenant_id = @tenant AND campaign_id = ?`, "taken part"
+			}
+			var n int
+			if err := tx.Get(&n, q, c.ID); err != nil {
 				return err
 			}
-			if played > 0 {
-				return fault.Field("game.type", "cannot change once participants have played")
+			if n > 0 {
+				return fault.New(fault.GameLocked, "the game's type cannot change from %s to %s: %d participants have %s already", c.Game.Type, in.Game.Type, n, what)
 			}
 		}
 		game := in.Game
@@ -96,6 +113,35 @@ func (s *Service) UpdateCampaign(ctx context.Context, campaignID string, in Crea
 	}
 	api.SetTarget(ctx, campaignID)
 	return out, nil
+}
+
+// gameLockClass keeps the campaigns' advisory locks apart from any other
+// advisory lock on the same PostgreSQL database ("USHC").
+const gameLockClass = 0x55534843
+
+// lockGame takes a campaign's game lock until the end of tx on PostgreSQL:
+// shared by plays, exclusive (with the campaign's row, which new
+// participations lock to take their number) by a change of the settings.
+// It is an advisory lock rather than a row lock for the plays: a FOR SHARE
+// on the row would queue them behind every new participation's number, and
+// let a steady stream of them starve a change (see event.lockEvent). SQLite's
+// single writer serializes without it.
+func lockGame(tx *db.Tx, campaignID string, exclusive bool) error {
+	if tx.Dialect() != db.Postgres {
+		return nil
+	}
+	fn := "pg_advisory_xact_lock_shared"
+	if exclusive {
+		fn = "pg_advisory_xact_lock"
+	}
+	if _, err := tx.Global().Exec(`SELECT `+fn+`(?, hashtext(?))`, gameLockClass, campaignID); err != nil {
+		return err
+	}
+	if !exclusive {
+		return nil
+	}
+	_, err := tx.Exec(`SELECT id FROM campaigns WHERE id = ? AND tenant_id = @tenant FOR UPDATE`, campaignID)
+	return err
 }
 
 // UpdateCampaignRequest is the body of PUT /v1/campaigns/{campaign_id}.

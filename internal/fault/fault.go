@@ -47,6 +47,7 @@ const (
 	CampaignNotActive      Code = "campaign_not_active"
 	AlreadyPlayed          Code = "already_played"
 	OutOfStock             Code = "out_of_stock"
+	GameLocked             Code = "game_locked"
 	FontUnavailable        Code = "font_unavailable"
 
 	// Codes of commerce: events, ticket types, wallets and orders.

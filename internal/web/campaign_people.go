@@ -116,7 +116,6 @@ type participantRow struct {
 	campaign.Participation
 	School     string
 	Department string
-	Gift       string
 	Phone      string
 	At         string
 }
@@ -158,17 +157,9 @@ func (p *Pages) Participants(w http.ResponseWriter, r *http.Request) {
 		for _, s := range schools {
 			schoolNames[s.ID] = s.Name
 		}
-		gifts, err := p.deps.Campaigns.ListGifts(v.ctx(), head.Campaign.ID)
-		if err != nil {
-			return err
-		}
-		giftNames := map[string]string{}
-		for _, g := range gifts {
-			giftNames[g.ID] = g.Name
-		}
 		for _, pt := range list.Body.Data {
 			data.Rows = append(data.Rows, participantRow{Participation: pt, School: schoolNames[pt.SchoolID],
-				Gift: giftNames[pt.GiftID], Phone: campaign.MaskPhone(pt.Phone), At: kst(pt.CreatedAt)})
+				Phone: campaign.MaskPhone(pt.Phone), At: kst(pt.CreatedAt)})
 		}
 		data.NextCursor = list.Body.NextCursor
 		f := url.Values{}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/usher-events/usher/internal/api"
 	"github.com/usher-events/usher/internal/campaign"
@@ -125,6 +126,9 @@ type wheelSlice struct {
 	// TX, TY place the label; Rotate turns it along the slice.
 	TX, TY, Rotate string
 	Label          string
+	// Size is the label's font size, fitted to the slice; MarkSize the
+	// sold-out mark's.
+	Size, MarkSize string
 	// Available is false for a segment that cannot come up (its gift is
 	// out of stock): it is drawn grey and marked sold out.
 	Available bool
@@ -147,47 +151,111 @@ func labelAngle(mid float64) float64 {
 	return a
 }
 
+// The wheel's geometry in its viewBox: the centre, the radius, and the
+// band between the hub and the rim that labels are fitted into.
+const (
+	wheelC, wheelR             = 110.0, 100.0
+	labelInner, labelOuter     = 20.0, 95.0
+	labelSize, labelMinSize    = 11.0, 7.0
+	markScale                  = 0.8  // the sold-out mark's size, of the label's
+	markGap                    = 1.35 // the mark's dy in campaign_play.html, in its ems
+	labelLineEm, soldOutLineEm = 1.2, 1.2 + markGap*markScale
+)
+
+// textEm estimates how wide s is set, in ems: Hangul, CJK and other wide
+// letters take a whole em, the rest about 0.6 (a proportional Latin face).
+func textEm(s string) float64 {
+	w := 0.0
+	for _, r := range s {
+		if r >= 0x1100 && (unicode.In(r, unicode.Hangul, unicode.Han, unicode.Hiragana, unicode.Katakana) || r >= 0xFF00 && r <= 0xFF60 || r >= 0x1F300) {
+			w++
+		} else {
+			w += 0.6
+		}
+	}
+	return w
+}
+
+// fitLabel fits a label along the radius of a slice whose half angle is
+// half (radians): it is set no larger than labelSize, smaller as needed to
+// lie between the hub and the rim and between the slice's edges, and cut
+// with "…" when even labelMinSize is too large. mark is the sold-out mark
+// set under it, or "". It returns the text, its size and the distance of
+// its centre from the wheel's.
+func fitLabel(label, mark string, half float64) (string, float64, float64) {
+	spread := 1.0 // the distance to an edge, per unit of radius
+	if half < math.Pi/2 {
+		spread = math.Sin(half)
+	}
+	lines := labelLineEm
+	if mark != "" {
+		lines = soldOutLineEm
+	}
+	runes := []rune(label)
+	for n := len(runes); ; n-- {
+		text := string(runes[:n])
+		if n < len(runes) {
+			text += "…"
+		}
+		w := max(textEm(text), textEm(mark)*markScale)
+		// Wide enough for the band, and, with the text's outer end at the
+		// rim, tall enough at its inner end for the slice's width there.
+		size := min(labelSize, (labelOuter-labelInner)/w, labelOuter*spread/(lines/2+w*spread))
+		if size < labelMinSize && n > 1 {
+			continue
+		}
+		// Short labels sit where they always did; one that would reach
+		// the hub there, or be too tall for the slice at its inner end,
+		// moves out until its outer end is at the rim.
+		at := min(0.62*wheelR, labelOuter-w*size/2)
+		if inner := at - w*size/2; inner < labelInner || inner*spread < size*lines/2 {
+			at = labelOuter - w*size/2
+		}
+		return text, size, at
+	}
+}
+
 // wheel draws equal slices, one per segment, clockwise from the top. The
 // slices are equal rather than weighted because the weights (the odds) are
 // the organizer's and stay on the server; the outcome comes from the
 // server either way. available says per segment whether it can come up
-// (missing entries count as available).
-func wheel(labels []string, available []bool) []wheelSlice {
+// (missing entries count as available); mark is the sold-out mark, in the
+// page's language.
+func wheel(labels []string, available []bool, mark string) []wheelSlice {
 	n := len(labels)
 	out := make([]wheelSlice, n)
-	const r, cx, cy = 100.0, 110.0, 110.0
-	point := func(deg float64) (float64, float64) {
+	point := func(deg, r float64) (float64, float64) {
 		rad := (deg - 90) * math.Pi / 180
-		return cx + r*math.Cos(rad), cy + r*math.Sin(rad)
+		return wheelC + r*math.Cos(rad), wheelC + r*math.Sin(rad)
 	}
 	for i, l := range labels {
 		a0, a1 := float64(i)*360/float64(n), float64(i+1)*360/float64(n)
-		x0, y0 := point(a0)
-		x1, y1 := point(a1)
+		x0, y0 := point(a0, wheelR)
+		x1, y1 := point(a1, wheelR)
 		large := 0
 		if a1-a0 > 180 {
 			large = 1
 		}
 		mid := (a0 + a1) / 2
-		lx, ly := cx+0.62*r*math.Cos((mid-90)*math.Pi/180), cy+0.62*r*math.Sin((mid-90)*math.Pi/180)
 		color := wheelColors[i%len(wheelColors)]
 		if n%len(wheelColors) == 1 && i == n-1 && i > 0 {
 			color = wheelColors[(i+1)%len(wheelColors)] // never the first slice's color beside it
 		}
-		rl := []rune(l)
-		if len(rl) > 10 {
-			l = string(rl[:9]) + "…"
-		}
 		ok := i >= len(available) || available[i]
+		m := ""
 		if !ok {
-			color = soldOutFill
+			color, m = soldOutFill, mark
 		}
+		text, size, at := fitLabel(l, m, math.Pi/float64(n))
+		lx, ly := point(mid, at)
 		out[i] = wheelSlice{
-			Path: fmt.Sprintf("M%.2f %.2f L%.2f %.2f A%.0f %.0f 0 %d 1 %.2f %.2f Z", cx, cy, x0, y0, r, r, large, x1, y1),
+			Path: fmt.Sprintf("M%.2f %.2f L%.2f %.2f A%.0f %.0f 0 %d 1 %.2f %.2f Z", wheelC, wheelC, x0, y0, wheelR, wheelR, large, x1, y1),
 			Fill: color,
 			TX:   fmt.Sprintf("%.2f", lx), TY: fmt.Sprintf("%.2f", ly),
 			Rotate:    fmt.Sprintf("rotate(%.2f %.2f %.2f)", labelAngle(mid), lx, ly),
-			Label:     l,
+			Label:     text,
+			Size:      fmt.Sprintf("%.2f", size),
+			MarkSize:  fmt.Sprintf("%.2f", size*markScale),
 			Available: ok,
 		}
 	}
@@ -206,7 +274,7 @@ func (p *Pages) playData(v *visit) (*playPage, error) {
 		data.Questions = append(data.Questions, playQuestion{PublicQuestion: q, Index: i, Number: i + 1})
 	}
 	if c.Game.Type == campaign.GameRoulette {
-		data.Wheel = wheel(c.Game.Segments, c.Game.Available)
+		data.Wheel = wheel(c.Game.Segments, c.Game.Available, translate(catalogs[v.lang], "play.soldout"))
 		for _, sl := range data.Wheel {
 			data.SoldOut = data.SoldOut || !sl.Available
 		}
@@ -227,6 +295,11 @@ func (p *Pages) playData(v *visit) (*playPage, error) {
 		return nil, fault.New(fault.NotFound, "no participation %q in campaign %q", pid, cid)
 	}
 	data.Part = part
+	if part.Questions > 0 {
+		// The score is out of the questions the participant answered, not
+		// those the game has since.
+		data.QuestionCount = part.Questions
+	}
 	return data, nil
 }
 

@@ -1,5 +1,7 @@
 package web
 
+import "github.com/usher-events/usher/internal/campaign"
+
 // campaignCatalog holds the texts of the campaign pages.
 var campaignCatalog = map[string]map[string]string{
 	"ko": {
@@ -39,6 +41,7 @@ var campaignCatalog = map[string]map[string]string{
 		"camp.pstatus.rejected": "반려",
 		"camp.result.success":   "성공",
 		"camp.result.failure":   "실패",
+		"camp.segment":          "룰렛: %s",
 
 		"camp.participants.count": "참가 %d명",
 		"camp.participants.empty": "조건에 맞는 참가자가 없습니다.",
@@ -148,6 +151,7 @@ var campaignCatalog = map[string]map[string]string{
 		"cerr.campaign_not_active":     "지금은 참여할 수 있는 기간이 아닙니다.",
 		"cerr.rate_limited":            "짧은 시간에 참여 요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
 		"cerr.already_played":          "이미 게임에 참여하셨습니다.",
+		"cerr.game_locked":             "이미 참가자가 있어 게임 종류를 바꿀 수 없습니다. 문항과 룰렛 칸은 바꿀 수 있으며, 이미 나온 결과는 그대로 남습니다.",
 		"cerr.conflict":                "이미 처리되었거나 다른 변경과 충돌했습니다. 새로 고친 뒤 다시 시도하세요.",
 		"cerr.field.name":              "이름을 입력해 주세요.",
 		"cerr.field.phone":             "올바른 휴대전화 번호를 입력해 주세요. 예: 010-1234-5678",
@@ -202,6 +206,10 @@ var campaignCatalog = map[string]map[string]string{
 		"play.segment":        "나온 칸: %s",
 		"play.gift":           "경품: %s",
 		"play.pending":        "주최 측 확인 후 경품이 확정됩니다.",
+		"play.pending.entry":  "주최 측 확인 후 참여가 확정됩니다.",
+		"play.gift_gone":      "아쉽게도 경품이 모두 소진되어 이번 성공에는 경품을 드리지 못합니다.",
+		"play.rejected":       "이번 참여는 인정되지 않았습니다.",
+		"play.rejected.body":  "주최 측 확인 결과 참여 조건에 맞지 않아 반려되었습니다. 궁금한 점은 주최 측에 문의해 주세요.",
 		"play.score":          "%d / %d 문제를 맞혔습니다.",
 
 		"draw.title":           "당첨자 추첨 확인",
@@ -219,6 +227,10 @@ var campaignCatalog = map[string]map[string]string{
 		"draw.howto.body":      "Usher 프로그램으로 공개된 추첨을 그대로 다시 계산할 수 있습니다:",
 		"draw.howto.manual":    "또는 참가 번호를 한 줄에 하나씩 적은 목록 파일로:",
 		"draw.algorithm":       "방식:",
+		"draw.algorithm.text":  "고정된 목록을 피셔-예이츠 방식으로 섞습니다. i = 0부터 count-1까지 i번째 항목을 i + r번째 항목과 바꾸며, r은 [0, n-i) 범위의 균등한 수입니다. r은 HMAC-SHA256(키=시드, 메시지=uint64be(i) || uint64be(k))의 앞 8바이트를 빅엔디언 uint64로 읽은 값에서 얻고, 그 값이 n-i의 가장 큰 배수보다 작아질 때까지 k = 0, 1, …을 차례로 씁니다. 섞인 목록의 앞 count개가 당첨입니다.",
+		"draw.lead.one":        "당첨자 1명을 뽑는 추첨입니다. 아래 정보로 누구나 결과를 다시 계산해 볼 수 있습니다.",
+		"draw.winners.one":     "당첨자 1명",
+		"draw.list.one":        "고정된 대상 목록 (1명)",
 	},
 	"en": {
 		"camp.list.title":         "Campaigns",
@@ -257,6 +269,7 @@ var campaignCatalog = map[string]map[string]string{
 		"camp.pstatus.rejected": "Rejected",
 		"camp.result.success":   "Success",
 		"camp.result.failure":   "Failure",
+		"camp.segment":          "Wheel: %s",
 
 		"camp.participants.count": "%d participants",
 		"camp.participants.empty": "No participants match.",
@@ -366,6 +379,7 @@ var campaignCatalog = map[string]map[string]string{
 		"cerr.campaign_not_active":     "The campaign is not open for participation right now.",
 		"cerr.rate_limited":            "Too many attempts in a short time. Please try again in a moment.",
 		"cerr.already_played":          "You have played already.",
+		"cerr.game_locked":             "People have taken part already, so the type of game cannot change. Questions and wheel segments can; results already decided stay as they were.",
 		"cerr.conflict":                "This was done already or clashed with another change. Reload and try again.",
 		"cerr.field.name":              "Please enter your name.",
 		"cerr.field.phone":             "Please enter a valid mobile number, like 010-1234-5678.",
@@ -420,6 +434,10 @@ var campaignCatalog = map[string]map[string]string{
 		"play.segment":        "It stopped at: %s",
 		"play.gift":           "Gift: %s",
 		"play.pending":        "The gift is confirmed once the organizer has checked.",
+		"play.pending.entry":  "Your entry is confirmed once the organizer has checked.",
+		"play.gift_gone":      "Sorry: the gifts have all been given out, so this win comes without one.",
+		"play.rejected":       "This entry was not accepted.",
+		"play.rejected.body":  "The organizer checked it and found it does not meet the conditions. Please ask the organizer if you have questions.",
 		"play.score":          "%d of %d answers right.",
 
 		"draw.title":           "Winner draw check",
@@ -437,5 +455,9 @@ var campaignCatalog = map[string]map[string]string{
 		"draw.howto.body":      "The Usher program recomputes a published draw:",
 		"draw.howto.manual":    "Or with a list file of participation numbers, one per line:",
 		"draw.algorithm":       "Algorithm:",
+		"draw.algorithm.text":  campaign.Algorithm,
+		"draw.lead.one":        "A draw of 1 winner. Anyone can recompute its result from what is shown below.",
+		"draw.winners.one":     "1 winner",
+		"draw.list.one":        "Frozen list (1 entry)",
 	},
 }
