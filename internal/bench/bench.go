@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -39,6 +40,21 @@ func NewClient(base string, conns int) *Client {
 // already, or a value to encode) and decodes the JSON answer into out (nil
 // to discard). It returns the status.
 func (c *Client) Do(ctx context.Context, method, path string, body, out any) (int, error) {
+	status, raw, err := c.send(ctx, method, path, body)
+	if err != nil {
+		return status, err
+	}
+	if out != nil && status < 300 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return status, fmt.Errorf("%s %s: decode: %w", method, path, err)
+		}
+	}
+	return status, nil
+}
+
+// send sends a request (a body as for Do) and returns the answer's status
+// and body.
+func (c *Client) send(ctx context.Context, method, path string, body any) (int, []byte, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -47,13 +63,13 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) (in
 	default:
 		raw, err := json.Marshal(body)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		rd = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, rd)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -63,32 +79,66 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) (in
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		return res.StatusCode, err
-	}
-	if out != nil && res.StatusCode < 300 {
-		if err := json.Unmarshal(raw, out); err != nil {
-			return res.StatusCode, fmt.Errorf("%s %s: decode: %w", method, path, err)
-		}
-	}
-	return res.StatusCode, nil
+	return res.StatusCode, raw, err
 }
 
-// must is Do that wants a status below 300.
+// must is Do that wants a status below 300; a refusal's error says what
+// the server said (its problem's code and detail).
 func (c *Client) must(ctx context.Context, method, path string, body, out any) error {
-	st, err := c.Do(ctx, method, path, body, out)
+	st, raw, err := c.send(ctx, method, path, body)
 	if err != nil {
 		return err
 	}
 	if st >= 300 {
+		var p struct {
+			Code   string `json:"code"`
+			Detail string `json:"detail"`
+		}
+		if json.Unmarshal(raw, &p) == nil && p.Code != "" {
+			return fmt.Errorf("%s %s: status %d %s: %s", method, path, st, p.Code, p.Detail)
+		}
 		return fmt.Errorf("%s %s: status %d", method, path, st)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return fmt.Errorf("%s %s: decode: %w", method, path, err)
+		}
 	}
 	return nil
 }
+
+// checkTarget asks a --target node for GET /healthz, briefly, so that a
+// mistyped or stopped node is said plainly before the rehearsal begins
+// (rather than as a share of buyers' requests failing, or a long wait).
+func checkTarget(ctx context.Context, base string) error {
+	ctx, cancel := context.WithTimeout(ctx, targetTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", base+"/healthz", nil)
+	if err != nil {
+		return fmt.Errorf("--target %s: %w", base, err)
+	}
+	res, err := (&http.Client{}).Do(req)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return fmt.Errorf("--target %s does not answer (%v): is usher serve running there?", base, err)
+	}
+	defer res.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(res.Body, 1<<16))
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("--target %s answers GET /healthz with %s: is it an Usher server?", base, res.Status)
+	}
+	return nil
+}
+
+// targetTimeout bounds checkTarget's wait for a node's answer.
+const targetTimeout = 5 * time.Second
 
 // Latencies records request durations from many goroutines.
 type Latencies struct {

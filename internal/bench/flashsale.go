@@ -142,6 +142,16 @@ func (r *FlashSaleResult) Print(w io.Writer) {
 // until the stock is gone or the duration ends, and checks that nothing was
 // sold twice or beyond the stock. Every loop is bounded by the duration.
 func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, error) {
+	// Zero takes the default; a negative number is a mistake, not a wish
+	// for the default.
+	for _, f := range []struct {
+		flag string
+		n    int
+	}{{"--buyers", cfg.Buyers}, {"--seats", cfg.Seats}, {"--quota", cfg.Quota}, {"--concurrency", cfg.Concurrency}} {
+		if f.n < 0 {
+			return nil, fmt.Errorf("%s must not be negative, got %d", f.flag, f.n)
+		}
+	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 64
 	}
@@ -177,6 +187,11 @@ func FlashSale(ctx context.Context, cfg FlashSaleConfig) (*FlashSaleResult, erro
 	nodes, err := SplitTargets(cfg.Target)
 	if err != nil {
 		return nil, err
+	}
+	for _, n := range nodes {
+		if err := checkTarget(ctx, n); err != nil {
+			return nil, err
+		}
 	}
 	if len(nodes) == 0 {
 		// The in-process server runs as usher serve does, with the tiers'

@@ -6,8 +6,9 @@
 // second old: a popular ranking page costs one small query per second.
 //
 // The window slides by whole minutes: "the last 30 minutes" is the current
-// minute and the 29 before it. A paid order that is later cancelled stays
-// counted: the ranking shows what sold, not what was kept.
+// minute and the 29 before it. A paid order that is cancelled later (a
+// refund, or its whole event cancelled) leaves the ranking: it counts paid
+// orders that still stand, so a cancelled event does not stay on top.
 package rank
 
 import (
@@ -65,7 +66,14 @@ func NewService(conn *db.DB, now func() time.Time) *Service {
 // Consumer is the outbox consumer that feeds the ranking; register it with
 // the outbox dispatcher.
 func (s *Service) Consumer() outbox.Consumer {
-	return outbox.Consumer{Name: "rank", Kinds: []string{"order.paid"}, Apply: s.record}
+	return outbox.Consumer{Name: "rank", Kinds: []string{"order.paid", "order.cancelled"}, Apply: s.apply}
+}
+
+func (s *Service) apply(tx *db.Tx, e outbox.Event) error {
+	if e.Kind == "order.cancelled" {
+		return s.unrecord(tx, e)
+	}
+	return s.record(tx, e)
 }
 
 // paid is the part of an order.paid payload the ranking reads.
@@ -80,7 +88,8 @@ type paid struct {
 // record counts one paid order in the minute it was paid, inside the outbox
 // dispatcher's write (or a retry job's). Delivery is at least once (a redo
 // after a crash, a replayed dead letter), so the order id is recorded first
-// and a second delivery counts nothing.
+// and a second delivery counts nothing; nor does a delivery after the
+// order's cancellation was recorded (a dead letter replayed late).
 func (s *Service) record(tx *db.Tx, e outbox.Event) error {
 	var p paid
 	if err := json.Unmarshal(e.Payload, &p); err != nil || p.OrderID == "" || p.Event.ID == "" {
@@ -101,6 +110,54 @@ func (s *Service) record(tx *db.Tx, e outbox.Event) error {
 	return err
 }
 
+// cancelled is the part of an order.cancelled payload the ranking reads: a
+// cancelled order that was paid lists the tickets it revoked.
+type cancelled struct {
+	OrderID   string   `json:"order_id"`
+	TicketIDs []string `json:"ticket_ids"`
+}
+
+// unrecord takes a cancelled paid order out of the minute it was counted
+// in. Its ranked_orders row stays, with no event, as the mark that the
+// cancellation was applied: a second delivery of either event counts
+// nothing, in whichever order they come. An order cancelled before it was
+// paid was never counted and leaves nothing.
+func (s *Service) unrecord(tx *db.Tx, e outbox.Event) error {
+	var c cancelled
+	if err := json.Unmarshal(e.Payload, &c); err != nil || c.OrderID == "" {
+		return fmt.Errorf("rank: bad order.cancelled payload for %s: %v", e.ID, err)
+	}
+	if len(c.TicketIDs) == 0 {
+		return nil
+	}
+	var counted []struct {
+		EventID string    `db:"event_id"`
+		PaidAt  time.Time `db:"paid_at"`
+	}
+	if err := tx.Select(&counted, `SELECT event_id, paid_at FROM ranked_orders WHERE tenant_id = @tenant AND order_id = ?`, c.OrderID); err != nil {
+		return err
+	}
+	if len(counted) == 0 {
+		_, err := tx.Exec(`INSERT INTO ranked_orders (tenant_id, order_id, event_id, paid_at) VALUES (@tenant, ?, '', ?)
+			ON CONFLICT (order_id) DO NOTHING`, c.OrderID, e.CreatedAt)
+		return err
+	}
+	r := counted[0]
+	if r.EventID == "" {
+		return nil
+	}
+	res, err := tx.Exec(`UPDATE ranked_orders SET event_id = '' WHERE tenant_id = @tenant AND order_id = ? AND event_id = ?`, c.OrderID, r.EventID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return err
+	}
+	_, err = tx.Exec(`UPDATE rank_minutes SET paid = paid - 1 WHERE tenant_id = @tenant AND minute = ? AND event_id = ? AND paid > 0`,
+		r.PaidAt.Unix()/60, r.EventID)
+	return err
+}
+
 // Top returns the tenant's top events by paid orders over the last Window.
 func (s *Service) Top(ctx context.Context, tenantID string) ([]Entry, error) {
 	now := s.now()
@@ -113,8 +170,15 @@ func (s *Service) Top(ctx context.Context, tenantID string) ([]Entry, error) {
 	from := now.Add(-Window).Unix()/60 + 1
 	entries := []Entry{}
 	err := s.db.Read(db.WithTenant(ctx, tenantID), func(tx *db.Tx) error {
-		return tx.Select(&entries, `SELECT event_id, MAX(event_name) AS name, SUM(paid) AS paid_orders FROM rank_minutes
-			WHERE tenant_id = @tenant AND minute >= ? GROUP BY event_id ORDER BY SUM(paid) DESC, event_id LIMIT ?`, from, Size)
+		// The name is the one the latest sale carried: an event renamed
+		// during the window shows its new name.
+		return tx.Select(&entries, `SELECT r.event_id,
+				(SELECT n.event_name FROM rank_minutes n WHERE n.tenant_id = @tenant AND n.event_id = r.event_id
+					ORDER BY n.minute DESC LIMIT 1) AS name,
+				SUM(r.paid) AS paid_orders
+			FROM rank_minutes r
+			WHERE r.tenant_id = @tenant AND r.minute >= ? GROUP BY r.event_id HAVING SUM(r.paid) > 0
+			ORDER BY SUM(r.paid) DESC, r.event_id LIMIT ?`, from, Size)
 	})
 	if err != nil {
 		return nil, err

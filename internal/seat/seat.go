@@ -92,6 +92,8 @@ type snapshot struct {
 	at    time.Time
 	owner string
 	seats []Seat
+	// types are the event's ticket types by id, for their sale windows.
+	types map[string]*event.TicketType
 }
 
 // NewService returns the seat service.
@@ -112,8 +114,12 @@ type NewSeat struct {
 // has is a conflict, and nothing is created.
 func (s *Service) Create(ctx context.Context, eventID string, seats []NewSeat) (int, error) {
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
-		if _, err := s.events.EventTx(tx, eventID); err != nil {
+		e, err := s.events.EventTx(tx, eventID)
+		if err != nil {
 			return err
+		}
+		if e.Status == event.StatusFinished || e.Status == event.StatusCancelled {
+			return fault.New(fault.InvalidTransition, "a %s event's seat map stays as it was", e.Status)
 		}
 		types, err := s.events.TicketTypesTx(tx, eventID)
 		if err != nil {
@@ -233,6 +239,7 @@ func (s *Service) snapshot(ctx context.Context, eventID string, fresh bool) (*sn
 	}
 	var seats []Seat
 	var owner string
+	types := map[string]*event.TicketType{}
 	err := s.db.Read(ctx, func(tx *db.Tx) error {
 		var err error
 		owner, err = s.events.OwnerTx(tx, eventID)
@@ -248,6 +255,13 @@ func (s *Service) snapshot(ctx context.Context, eventID string, fresh bool) (*sn
 			return fault.New(fault.NotFound, "no event %q", eventID)
 		}
 		seats, err = s.read(tx, eventID, false)
+		if err != nil {
+			return err
+		}
+		list, err := s.events.TicketTypesTx(tx, eventID)
+		for i := range list {
+			types[list[i].ID] = &list[i]
+		}
 		return err
 	})
 	if err != nil {
@@ -256,7 +270,7 @@ func (s *Service) snapshot(ctx context.Context, eventID string, fresh bool) (*sn
 	}
 	// A new snapshot value, so that callers still holding the old slice
 	// keep a consistent one.
-	next := &snapshot{at: now, owner: owner, seats: seats}
+	next := &snapshot{at: now, owner: owner, seats: seats, types: types}
 	s.mu.Lock()
 	if s.cache[eventID] == snap {
 		s.cache[eventID] = next
@@ -293,9 +307,12 @@ func (s *Service) read(tx *db.Tx, eventID string, orders bool) ([]Seat, error) {
 
 // BestAvailable picks count adjacent available seats in one row (of one
 // ticket type, when given): the first section, in seat-map order, with such
-// a run, and in it the first row. It does not hold them; an order does. With
-// fresh it reads the database instead of this node's snapshot, for a retry
-// after the snapshot's pick was taken by someone else.
+// a run, and in it the first row. Only seats whose ticket type is on sale
+// now count: a section whose sale opens later (a presale's, say) is not
+// offered before it does, nor one whose sale has ended. It does not hold
+// them; an order does. With fresh it reads the database instead of this
+// node's snapshot, for a retry after the snapshot's pick was taken by
+// someone else.
 func (s *Service) BestAvailable(ctx context.Context, eventID, ticketTypeID string, count int, fresh bool) ([]Seat, error) {
 	if count < 1 || count > 20 {
 		return nil, fault.Field("count", "must be between 1 and 20")
@@ -304,15 +321,21 @@ func (s *Service) BestAvailable(ctx context.Context, eventID, ticketTypeID strin
 	if err != nil {
 		return nil, err
 	}
-	if run := bestRun(snap.seats, ticketTypeID, count); run != nil {
+	now := s.now()
+	onSale := func(typeID string) bool {
+		t := snap.types[typeID]
+		return t != nil && t.OnSale(now)
+	}
+	if run := bestRun(snap.seats, ticketTypeID, count, onSale); run != nil {
 		return run, nil
 	}
 	return nil, fault.New(fault.SeatUnavailable, "no %d adjacent seats are available", count)
 }
 
 // bestRun finds the first run of count consecutive available seats in one
-// row, walking sections and rows in the order they first appear.
-func bestRun(seats []Seat, ticketTypeID string, count int) []Seat {
+// row whose ticket types are on sale, walking sections and rows in the
+// order they first appear.
+func bestRun(seats []Seat, ticketTypeID string, count int, onSale func(typeID string) bool) []Seat {
 	type rowKey struct{ section, row string }
 	var order []rowKey
 	rows := map[rowKey][]Seat{}
@@ -341,7 +364,7 @@ func bestRun(seats []Seat, ticketTypeID string, count int) []Seat {
 		sortByNumber(r)
 		start := 0
 		for i := range r {
-			ok := r[i].Status == StatusAvailable && (ticketTypeID == "" || r[i].TicketTypeID == ticketTypeID)
+			ok := r[i].Status == StatusAvailable && (ticketTypeID == "" || r[i].TicketTypeID == ticketTypeID) && onSale(r[i].TicketTypeID)
 			if !ok {
 				start = i + 1
 				continue

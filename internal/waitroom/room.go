@@ -43,6 +43,8 @@ type state struct {
 	// History holds (unix ms, F) samples, oldest first, trimmed to the
 	// active window plus one sample before it.
 	History []sample `json:"h"`
+	// Full says that the last advance left no active slot free.
+	Full bool `json:"full,omitempty"`
 }
 
 type sample struct {
@@ -132,6 +134,7 @@ func (s *state) advance(cfg Config, now time.Time, c counts, completed func(sinc
 	if step < 0 {
 		step = 0
 	}
+	s.Full = free-step <= 0
 	s.Carry -= float64(step)
 	// Unused rate does not pile up into a burst later: at most one
 	// minute's worth (or one rank) stays earned.
@@ -155,16 +158,26 @@ func (s *state) trim(cut int64) {
 
 // rate is the recent admission rate in ranks per second, for ETAs: the
 // configured rate, or less when full active slots held admission back.
+// While every slot is taken and no minute of admissions says how fast they
+// free (the first minute, or a minute without any), it is their turnover:
+// at worst each slot frees active_ttl_seconds after its admission.
 func (s *state) rate(cfg Config, now time.Time) float64 {
 	configured := float64(cfg.AdmitPerMinute) / 60
+	turnover := min(configured, float64(cfg.MaxActive)/float64(max(cfg.ActiveTTL, 1)))
 	nowMs := now.UnixMilli()
 	from := nowMs - 60000
 	if from < cfg.OpensAt.UnixMilli() {
+		if s.Full {
+			return turnover
+		}
 		return configured
 	}
 	observed := float64(s.F-s.fAt(from)) / 60
-	if observed > 0 && observed < configured {
+	switch {
+	case observed > 0 && observed < configured:
 		return observed
+	case observed == 0 && s.Full:
+		return turnover
 	}
 	return configured
 }

@@ -66,6 +66,8 @@ type roomCache struct {
 	// a finished slot stays finished, one that was not is asked again
 	// after advanceEvery.
 	finished map[string]finishedAt
+	// published is set once the node has seen the event out of draft.
+	published bool
 }
 
 // finishedAt is a rank's slot as a status check last read it.
@@ -132,16 +134,23 @@ func (s *Service) Configure(ctx context.Context, eventID string, c Config) (*Con
 		return nil, err
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
+	prev, err := s.config(ctx, eventID)
+	if err != nil {
+		return nil, err
+	}
 	if c.OpensAt.IsZero() {
 		// Keep an earlier opening; a new room opens now.
-		if prev, err := s.config(ctx, eventID); err == nil && !prev.OpensAt.IsZero() {
+		if !prev.OpensAt.IsZero() {
 			c.OpensAt = prev.OpensAt
 		} else {
 			c.OpensAt = now
 		}
 	}
 	c.OpensAt = c.OpensAt.UTC().Truncate(time.Millisecond)
-	err := s.db.Write(ctx, func(tx *db.Tx) error {
+	if err := s.checkOpening(ctx, eventID, prev, c.OpensAt, now); err != nil {
+		return nil, err
+	}
+	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		_, err := tx.Exec(`INSERT INTO waiting_rooms (tenant_id, event_id, enabled, admit_per_minute, max_active, active_ttl_seconds, opens_at, updated_at)
 			VALUES (@tenant, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (event_id) DO UPDATE SET enabled = excluded.enabled, admit_per_minute = excluded.admit_per_minute,
@@ -161,6 +170,27 @@ func (s *Service) Configure(ctx context.Context, eventID string, c Config) (*Con
 	delete(s.cache, eventID)
 	s.mu.Unlock()
 	return &c, nil
+}
+
+// checkOpening refuses to move the opening of a room that has opened and
+// has arrivals: every place follows from the opening (arrivals before it
+// are shuffled, later ones queue behind them), so a new opening would send
+// admitted buyers back to waiting and let new arrivals draw places that were
+// handed out already, which then count as long expired. Before the opening,
+// or with nobody queued yet, it may move freely.
+func (s *Service) checkOpening(ctx context.Context, eventID string, prev Config, opens, now time.Time) error {
+	if prev.OpensAt.IsZero() || prev.OpensAt.After(now) || prev.OpensAt.Equal(opens) {
+		return nil
+	}
+	c, err := s.store.counts(ctx, eventID)
+	if err != nil {
+		return err
+	}
+	if c.total() == 0 {
+		return nil
+	}
+	return fault.New(fault.InvalidTransition, "the waiting room opened at %s and %d buyers have joined it: its opening cannot move any more (leave opens_at out to keep it)",
+		prev.OpensAt.Format(time.RFC3339), c.total())
 }
 
 // config returns an event's room configuration from the node's copy, the
@@ -314,10 +344,8 @@ func (s *Service) Join(ctx context.Context, eventID, client string) (*Status, er
 	if err != nil {
 		return nil, err
 	}
-	if !cfg.Enabled {
-		if err := s.publicEventExists(ctx, eventID); err != nil {
-			return nil, err
-		}
+	if err := s.joinable(ctx, eventID, cfg.Enabled); err != nil {
+		return nil, err
 	}
 	now := s.now()
 	pre := cfg.Enabled && now.Before(cfg.OpensAt)
@@ -330,18 +358,38 @@ func (s *Service) Join(ctx context.Context, eventID, client string) (*Status, er
 	return s.Status(ctx, token)
 }
 
-// publicEventExists keeps a room-less join from minting tokens for events
-// that do not exist.
-func (s *Service) publicEventExists(ctx context.Context, eventID string) error {
+// joinable keeps a join from minting tokens for events that do not exist or
+// are still drafts (not public yet), with a room or without. A room that is
+// on was configured for an existing event, so only a draft is refused; an
+// event never goes back to draft, so once the node has seen it published it
+// asks the database no more for the room's bursts of joins.
+func (s *Service) joinable(ctx context.Context, eventID string, open bool) error {
+	if open {
+		s.mu.Lock()
+		rc := s.cache[eventID]
+		published := rc != nil && rc.published
+		s.mu.Unlock()
+		if published {
+			return nil
+		}
+	}
+	query := `SELECT count(*) FROM events WHERE id = ? AND status <> 'draft'`
+	if open {
+		query = `SELECT count(*) FROM events WHERE id = ? AND status = 'draft'`
+	}
 	var n int
-	err := s.db.Read(ctx, func(tx *db.Tx) error {
-		return tx.Global().Get(&n, `SELECT count(*) FROM events WHERE id = ? AND status <> 'draft'`, eventID)
-	})
-	if err != nil {
+	if err := s.db.Read(ctx, func(tx *db.Tx) error { return tx.Global().Get(&n, query, eventID) }); err != nil {
 		return err
 	}
-	if n == 0 {
+	if (open && n > 0) || (!open && n == 0) {
 		return fault.New(fault.NotFound, "no event %q", eventID)
+	}
+	if open {
+		s.mu.Lock()
+		if rc := s.cache[eventID]; rc != nil {
+			rc.published = true
+		}
+		s.mu.Unlock()
 	}
 	return nil
 }

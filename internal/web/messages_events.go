@@ -288,6 +288,10 @@ var eventCatalog = map[string]map[string]string{
 		"queue.expired":   "입장 시간이 지났습니다. 다시 줄을 서 주세요.",
 		"queue.again":     "다시 줄 서기",
 		"queue.refresh":   "새로고침",
+		"queue.draw":      "판매가 시작되면 그 전에 도착한 모든 분의 순서를 공정하게 무작위로 정합니다. 먼저 왔다고 앞서지 않습니다.",
+		"queue.wait.s":    "%d초",
+		"queue.wait.m":    "약 %d분",
+		"queue.wait.h":    "약 %d시간 %d분",
 
 		"notice.event_created":       "이벤트를 만들었습니다. 티켓 종류를 추가한 뒤 공개하세요.",
 		"notice.event_saved":         "저장했습니다.",
@@ -689,6 +693,10 @@ var eventCatalog = map[string]map[string]string{
 		"queue.expired":   "Your time to buy ran out. Please queue again.",
 		"queue.again":     "Queue again",
 		"queue.refresh":   "Refresh",
+		"queue.draw":      "When sales open, places are drawn fairly at random among everyone who arrived before: arriving earlier does not put you ahead.",
+		"queue.wait.s":    "%d s",
+		"queue.wait.m":    "about %d min",
+		"queue.wait.h":    "about %d h %d min",
 
 		"notice.event_created":       "Event created. Add a ticket type, then publish.",
 		"notice.event_saved":         "Saved.",

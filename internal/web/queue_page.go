@@ -17,6 +17,23 @@ const queueCookie = "usher_queue_client"
 type queuePage struct {
 	Event  *event.PublicEvent
 	Status *waitroom.Status
+	// Wait is the estimated wait in words ("about 3 min").
+	Wait string
+}
+
+// queueWait says an estimated wait in the page's language: seconds under a
+// minute, whole minutes (rounded up) under an hour, hours and minutes past
+// it. app.js says it the same way as the status changes.
+func queueWait(lang string, seconds int64) string {
+	msgs := catalogs[lang]
+	if seconds < 60 {
+		return translate(msgs, "queue.wait.s", max(seconds, 0))
+	}
+	minutes := (seconds + 59) / 60
+	if minutes < 60 {
+		return translate(msgs, "queue.wait.m", minutes)
+	}
+	return translate(msgs, "queue.wait.h", minutes/60, minutes%60)
 }
 
 // QueuePage is the public waiting page: it joins the event's queue and
@@ -48,6 +65,6 @@ func (p *Pages) QueuePage(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(v.w, v.r, "/e/"+eventID+"/register?t="+url.QueryEscape(st.Token), http.StatusSeeOther)
 			return nil
 		}
-		return p.render(v, http.StatusOK, "queue_wait", &view{Title: "queue.title", Data: &queuePage{Event: e, Status: st}})
+		return p.render(v, http.StatusOK, "queue_wait", &view{Title: "queue.title", Data: &queuePage{Event: e, Status: st, Wait: queueWait(v.lang, st.ETASeconds)}})
 	})
 }

@@ -70,6 +70,18 @@
   if (queue && queue.getAttribute("data-token")) {
     var token = queue.getAttribute("data-token");
     var start = parseInt(queue.getAttribute("data-start"), 10) || 0;
+    var byId = function (id) { return document.getElementById(id); };
+    // The estimated wait in words, as the server writes it (queueWait).
+    var wait = function (sec) {
+      var say = function (name) {
+        var args = [].slice.call(arguments, 1), text = queue.getAttribute("data-wait-" + name);
+        args.forEach(function (n) { text = text.replace("%d", n); });
+        return text;
+      };
+      if (sec < 60) return say("s", Math.max(sec, 0));
+      var min = Math.ceil(sec / 60);
+      return min < 60 ? say("m", min) : say("h", Math.floor(min / 60), min % 60);
+    };
     var update = function (s) {
       if (s.status === "active") {
         window.location.replace("/e/" + encodeURIComponent(queue.getAttribute("data-event")) +
@@ -77,13 +89,21 @@
         return true;
       }
       if (s.status === "expired") {
-        document.getElementById("queue-note").textContent = queue.getAttribute("data-expired");
+        byId("queue-note").textContent = queue.getAttribute("data-expired");
+        byId("queue-figures").hidden = true;
+        byId("queue-progress").hidden = true;
+        byId("queue-again").hidden = false;
         return true;
       }
+      if (s.opens_at) return false; // places are drawn at the opening
+      var draw = byId("queue-draw");
+      if (draw) draw.hidden = true;
       if (s.position > start) start = s.position;
-      document.getElementById("queue-position").textContent = s.position;
-      if (!s.opens_at) document.getElementById("queue-eta").textContent = s.eta_seconds;
-      document.getElementById("queue-progress").value = start > 0 ? Math.round(100 * (start - s.position) / start) : 0;
+      byId("queue-position").textContent = s.position;
+      byId("queue-eta").textContent = wait(s.eta_seconds);
+      byId("queue-eta").classList.remove("when");
+      byId("queue-eta-label").textContent = queue.getAttribute("data-eta-label");
+      byId("queue-progress").value = start > 0 ? Math.round(100 * (start - s.position) / start) : 0;
       return false;
     };
     var poll = function () {
@@ -178,9 +198,13 @@
   var map = document.getElementById("seatmap");
   if (!map || !map.getAttribute("data-event") || !window.fetch) return;
   var every = parseInt(map.getAttribute("data-poll"), 10) || 3000;
+  // The seats' boxes by seat id, found once: looking each seat up in the
+  // page on every refresh cost seconds on a map of thousands of seats.
+  var inputs = {};
+  [].forEach.call(map.querySelectorAll('input[name="seat"]'), function (input) { inputs[input.value] = input; });
   var apply = function (seats) {
     seats.forEach(function (s) {
-      var input = map.querySelector('input[name="seat"][value="' + s.id + '"]');
+      var input = inputs[s.id];
       if (!input) return;
       var taken = s.status !== "available";
       if (taken === input.disabled) return;
