@@ -7,8 +7,6 @@ import (
 
 	"github.com/usher-events/usher/internal/db"
 	"github.com/usher-events/usher/internal/db/dbtest"
-	"github.com/usher-events/usher/internal/id"
-	"github.com/usher-events/usher/internal/job"
 	"github.com/usher-events/usher/internal/outbox"
 	"github.com/usher-events/usher/internal/rank"
 )
@@ -21,20 +19,8 @@ import (
 // count the order again.
 func TestCancelledOrdersLeaveTheRanking(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
-		conn := dbtest.Open(t, d)
-		t0 := time.Date(2027, 3, 1, 12, 0, 30, 0, time.UTC)
-		now := func() time.Time { return t0 }
-		ten := id.New(id.Tenant)
-		if err := conn.Write(context.Background(), func(tx *db.Tx) error {
-			_, err := tx.Exec(`INSERT INTO tenants (id, name, tier, created_at) VALUES (?, 'T', 'basic', ?)`, ten, t0)
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		runner := job.NewRunner(conn, job.Config{Now: now})
-		disp := outbox.NewDispatcher(conn, runner, outbox.DispatcherConfig{Now: now})
-		svc := rank.NewService(conn, now)
-		disp.Register(svc.Consumer())
+		r := newRig(t, d)
+		conn, ten, t0, disp, svc := r.conn, r.tenant, r.at, r.disp, r.svc
 
 		for _, o := range []string{"ord_a1", "ord_a2", "ord_a3"} {
 			emit(t, conn, ten, o, "evt_a", t0.Add(-2*time.Minute))

@@ -7,29 +7,15 @@ import (
 
 	"github.com/usher-events/usher/internal/db"
 	"github.com/usher-events/usher/internal/db/dbtest"
-	"github.com/usher-events/usher/internal/id"
-	"github.com/usher-events/usher/internal/job"
 	"github.com/usher-events/usher/internal/outbox"
-	"github.com/usher-events/usher/internal/rank"
 )
 
 // An event renamed while it sells is ranked under its new name (the one its
 // latest paid order carried), not whichever name sorts last.
 func TestRankedUnderTheLatestName(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
-		conn := dbtest.Open(t, d)
-		t0 := time.Date(2027, 3, 1, 12, 0, 30, 0, time.UTC)
-		now := func() time.Time { return t0 }
-		ten := id.New(id.Tenant)
-		if err := conn.Write(context.Background(), func(tx *db.Tx) error {
-			_, err := tx.Exec(`INSERT INTO tenants (id, name, tier, created_at) VALUES (?, 'T', 'basic', ?)`, ten, t0)
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		disp := outbox.NewDispatcher(conn, job.NewRunner(conn, job.Config{Now: now}), outbox.DispatcherConfig{Now: now})
-		svc := rank.NewService(conn, now)
-		disp.Register(svc.Consumer())
+		r := newRig(t, d)
+		conn, ten, t0, disp, svc := r.conn, r.tenant, r.at, r.disp, r.svc
 		for i, name := range []string{"Zebra Night", "Zebra Night", "Apple Night"} {
 			err := conn.Write(db.WithTenant(context.Background(), ten), func(tx *db.Tx) error {
 				o := "ord_" + string(rune('a'+i))

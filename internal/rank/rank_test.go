@@ -125,3 +125,29 @@ func emit(t *testing.T, conn *db.DB, tenant, order, event string, at time.Time) 
 		t.Fatal(err)
 	}
 }
+
+// rig is one tenant's ranking fed through the outbox at a fixed time, on a
+// database of its own.
+type rig struct {
+	conn   *db.DB
+	tenant string
+	at     time.Time
+	disp   *outbox.Dispatcher
+	svc    *rank.Service
+}
+
+func newRig(t *testing.T, d db.Dialect) *rig {
+	t.Helper()
+	r := &rig{conn: dbtest.Open(t, d), tenant: id.New(id.Tenant), at: time.Date(2027, 3, 1, 12, 0, 30, 0, time.UTC)}
+	now := func() time.Time { return r.at }
+	if err := r.conn.Write(context.Background(), func(tx *db.Tx) error {
+		_, err := tx.Exec(`INSERT INTO tenants (id, name, tier, created_at) VALUES (?, 'T', 'basic', ?)`, r.tenant, r.at)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r.disp = outbox.NewDispatcher(r.conn, job.NewRunner(r.conn, job.Config{Now: now}), outbox.DispatcherConfig{Now: now})
+	r.svc = rank.NewService(r.conn, now)
+	r.disp.Register(r.svc.Consumer())
+	return r
+}
