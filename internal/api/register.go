@@ -1,10 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -123,7 +125,10 @@ func DecodeCursor(c string) (string, error) {
 		return "", nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
+	// Every cursor is an id, so text: bytes that are not (a made-up cursor
+	// that happens to be base64) would be refused by PostgreSQL and taken by
+	// SQLite, so both refuse them here.
+	if err != nil || !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
 		return "", fault.Field("cursor", "is not a cursor returned by this API")
 	}
 	return string(b), nil
