@@ -29,6 +29,21 @@ func TestPublicDrawPageWordsForOne(t *testing.T) {
 		t.Fatalf("run draw: %d", p.status)
 	}
 
+	// The organizer's pages say it the same way: the draw, its list, the
+	// campaign list's count of one participant.
+	owner.lang = "en"
+	for _, page := range []string{"/app/campaigns/" + id + "/draws", "/app/campaigns/" + id + "/draws/" + m[1], "/app/campaigns"} {
+		text := owner.get(page).text()
+		for _, wrong := range []string{"1 winners", "1 participants"} {
+			if strings.Contains(text, wrong) {
+				t.Errorf("%s: %q", page, wrong)
+			}
+		}
+	}
+	if text := owner.get("/app/campaigns/" + id + "/draws").text(); !strings.Contains(text, "Draw of 1 winner") {
+		t.Errorf("draws page: no \"Draw of 1 winner\":\n%s", text)
+	}
+
 	pub := newBrowser(t, srv)
 	pub.lang = "en"
 	text := pub.get("/d/" + m[1]).text()

@@ -44,6 +44,7 @@ var campaignCatalog = map[string]map[string]string{
 		"camp.segment":          "룰렛: %s",
 
 		"camp.participants.count": "참가 %d명",
+		"camp.participants.one":   "참가 1명",
 		"camp.participants.empty": "조건에 맞는 참가자가 없습니다.",
 		"camp.live.title":         "실시간 현황",
 		"camp.live.hint":          "새 참가와 결과가 생기면 새로 고치지 않아도 숫자가 바뀝니다.",
@@ -114,6 +115,7 @@ var campaignCatalog = map[string]map[string]string{
 		"camp.draw.created":          "추첨 전",
 		"camp.draw.run":              "추첨 완료",
 		"camp.draw.winners_n":        "당첨자 %d명 추첨",
+		"camp.draw.winners_one":      "당첨자 1명 추첨",
 		"camp.draw.public":           "공개 확인 페이지:",
 		"camp.draw.run.submit":       "지금 추첨하기",
 		"camp.draw.run.confirm":      "지금 추첨하고 시드를 공개할까요? 한 번만 할 수 있습니다.",
@@ -272,6 +274,7 @@ var campaignCatalog = map[string]map[string]string{
 		"camp.segment":          "Wheel: %s",
 
 		"camp.participants.count": "%d participants",
+		"camp.participants.one":   "1 participant",
 		"camp.participants.empty": "No participants match.",
 		"camp.live.title":         "Live numbers",
 		"camp.live.hint":          "The numbers change as people join and play, without reloading.",
@@ -342,6 +345,7 @@ var campaignCatalog = map[string]map[string]string{
 		"camp.draw.created":          "Not run yet",
 		"camp.draw.run":              "Run",
 		"camp.draw.winners_n":        "Draw of %d winners",
+		"camp.draw.winners_one":      "Draw of 1 winner",
 		"camp.draw.public":           "Public check page:",
 		"camp.draw.run.submit":       "Run the draw now",
 		"camp.draw.run.confirm":      "Run the draw now and reveal the seed? It runs only once.",
