@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,6 +20,43 @@ type campaignPage struct {
 	Gifts   []campaign.Gift
 	Landing string
 	LiveURL string
+	// MissingGifts are the gifts the roulette's segments name that the
+	// campaign does not have: those segments never come up.
+	MissingGifts []string
+	// WheelStuck is a roulette none of whose segments can come up now
+	// (each names a gift that is missing or out of stock): every spin
+	// loses.
+	WheelStuck bool
+}
+
+// MissingNames lists MissingGifts for a sentence.
+func (c *campaignPage) MissingNames() string { return strings.Join(c.MissingGifts, ", ") }
+
+// wheelWarnings finds the roulette's segments that cannot come up because
+// their gift does not exist, and whether no segment can come up at all.
+func wheelWarnings(g campaign.Game, gifts []campaign.Gift) (missing []string, stuck bool) {
+	if g.Type != campaign.GameRoulette || len(g.Segments) == 0 {
+		return nil, false
+	}
+	stock := map[string]int{}
+	for _, gf := range gifts {
+		stock[gf.Name] = gf.Available
+	}
+	stuck = true
+	for _, sg := range g.Segments {
+		n, ok := stock[sg.Gift]
+		switch {
+		case sg.Gift == "":
+			stuck = false
+		case !ok:
+			if !slices.Contains(missing, sg.Gift) {
+				missing = append(missing, sg.Gift)
+			}
+		case n > 0:
+			stuck = false
+		}
+	}
+	return missing, stuck
 }
 
 // Campaign shows a campaign: its live counts, landing link and gifts.
@@ -39,6 +77,7 @@ func (p *Pages) Campaign(w http.ResponseWriter, r *http.Request) {
 		}
 		data := &campaignPage{campaignHead: head, Period: kst(c.StartsAt) + " ~ " + kst(c.EndsAt), Counts: counts, Gifts: gifts,
 			Landing: p.deps.Campaigns.LandingURL(c.ID, ""), LiveURL: head.Tabs[0].Href + "/live"}
+		data.MissingGifts, data.WheelStuck = wheelWarnings(c.Game, gifts)
 		return p.render(v, http.StatusOK, "campaign", &view{Title: "camp.overview.title", Nav: "campaigns", Data: data, Notice: campaignNotice(r)})
 	})
 }
