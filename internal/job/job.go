@@ -80,17 +80,9 @@ var asap = time.Unix(0, 0).UTC()
 // the platform for an unscoped tx). It reports false, without error, when
 // opts.DedupeKey names a job that already exists.
 func Enqueue(tx *db.Tx, kind string, payload any, opts Opts) (string, bool, error) {
-	raw, err := json.Marshal(payload)
+	raw, runAt, maxAttempts, err := newRow(kind, payload, opts)
 	if err != nil {
-		return "", false, fmt.Errorf("job: marshal %s payload: %w", kind, err)
-	}
-	runAt := asap
-	if !opts.RunAt.IsZero() {
-		runAt = opts.RunAt.UTC()
-	}
-	maxAttempts := opts.MaxAttempts
-	if maxAttempts <= 0 {
-		maxAttempts = DefaultMaxAttempts
+		return "", false, err
 	}
 	var key *string
 	if opts.DedupeKey != "" {
@@ -100,7 +92,7 @@ func Enqueue(tx *db.Tx, kind string, payload any, opts Opts) (string, bool, erro
 	res, err := tx.Exec(`INSERT INTO jobs (id, tenant_id, kind, payload, run_at, attempts, max_attempts, status, dedupe_key, updated_at)
 		VALUES (?, `+tenantArg(tx)+`, ?, ?, ?, 0, ?, 'pending', ?, ?)
 		ON CONFLICT (tenant_id, dedupe_key) DO NOTHING`,
-		jobID, kind, string(raw), runAt, maxAttempts, key, runAt)
+		jobID, kind, raw, runAt, maxAttempts, key, runAt)
 	if err != nil {
 		return "", false, fmt.Errorf("job: enqueue %s: %w", kind, err)
 	}
@@ -112,6 +104,25 @@ func Enqueue(tx *db.Tx, kind string, payload any, opts Opts) (string, bool, erro
 		return "", false, nil
 	}
 	return jobID, true, nil
+}
+
+// newRow is what a new job row of kind holds: the payload as JSON, when it
+// runs (asap without opts.RunAt) and its attempts (DefaultMaxAttempts
+// without opts.MaxAttempts).
+func newRow(kind string, payload any, opts Opts) (raw string, runAt time.Time, maxAttempts int, err error) {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return "", time.Time{}, 0, fmt.Errorf("job: marshal %s payload: %w", kind, err)
+	}
+	runAt = asap
+	if !opts.RunAt.IsZero() {
+		runAt = opts.RunAt.UTC()
+	}
+	maxAttempts = opts.MaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = DefaultMaxAttempts
+	}
+	return string(b), runAt, maxAttempts, nil
 }
 
 // Cancel cancels the tenant's pending job with the dedupe key. When there is

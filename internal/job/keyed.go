@@ -1,11 +1,9 @@
 package job
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/usher-events/usher/internal/db"
 	"github.com/usher-events/usher/internal/id"
@@ -25,17 +23,9 @@ func Rearm(tx *db.Tx, kind string, payload any, opts Opts, at time.Time) (bool, 
 	if opts.DedupeKey == "" {
 		return false, errors.New("job: Rearm needs a dedupe key")
 	}
-	raw, err := json.Marshal(payload)
+	raw, runAt, maxAttempts, err := newRow(kind, payload, opts)
 	if err != nil {
-		return false, fmt.Errorf("job: marshal %s payload: %w", kind, err)
-	}
-	runAt := asap
-	if !opts.RunAt.IsZero() {
-		runAt = opts.RunAt.UTC()
-	}
-	maxAttempts := opts.MaxAttempts
-	if maxAttempts <= 0 {
-		maxAttempts = DefaultMaxAttempts
+		return false, err
 	}
 	res, err := tx.Exec(`INSERT INTO jobs (id, tenant_id, kind, payload, run_at, attempts, max_attempts, status, dedupe_key, updated_at)
 		VALUES (?, `+tenantArg(tx)+`, ?, ?, ?, 0, ?, 'pending', ?, ?)
@@ -43,7 +33,7 @@ func Rearm(tx *db.Tx, kind string, payload any, opts Opts, at time.Time) (bool, 
 			run_at = excluded.run_at, attempts = 0, max_attempts = excluded.max_attempts, status = 'pending',
 			last_error = '', locked_by = NULL, locked_until = NULL, updated_at = excluded.updated_at
 		WHERE jobs.status <> 'running'`,
-		id.New(idPrefix), kind, string(raw), runAt, maxAttempts, opts.DedupeKey, at.UTC())
+		id.New(idPrefix), kind, raw, runAt, maxAttempts, opts.DedupeKey, at.UTC())
 	if err != nil {
 		return false, fmt.Errorf("job: rearm %s: %w", kind, err)
 	}
@@ -61,10 +51,7 @@ func Scheduled(tx *db.Tx, keys []string) (map[string]time.Time, error) {
 	if len(keys) == 0 {
 		return out, nil
 	}
-	args := make([]any, len(keys))
-	for i, k := range keys {
-		args[i] = k
-	}
+	args := keyArgs(keys)
 	var rows []struct {
 		Key   string    `db:"dedupe_key"`
 		RunAt time.Time `db:"run_at"`
@@ -91,10 +78,7 @@ func Dead(tx *db.Tx, keys []string) (map[string]string, error) {
 	if len(keys) == 0 {
 		return out, nil
 	}
-	args := make([]any, len(keys))
-	for i, k := range keys {
-		args[i] = k
-	}
+	args := keyArgs(keys)
 	var rows []struct {
 		Key       string `db:"dedupe_key"`
 		LastError string `db:"last_error"`
@@ -139,14 +123,8 @@ func (j *Job) Retry(tx *db.Tx, notBefore time.Time, reason string) (time.Time, e
 	if notBefore.After(next) {
 		next = notBefore.UTC().Truncate(time.Microsecond)
 	}
-	if len(reason) > maxErrorLen {
-		reason = reason[:maxErrorLen]
-		for !utf8.ValidString(reason) {
-			reason = reason[:len(reason)-1]
-		}
-	}
 	res, err := tx.Global().Exec(`UPDATE jobs SET status = 'pending', locked_by = NULL, locked_until = NULL, last_error = ?, run_at = ?, updated_at = ?
-		WHERE id = ? AND locked_by = ? AND status = 'running'`, reason, next, now, j.ID, r.cfg.NodeID)
+		WHERE id = ? AND locked_by = ? AND status = 'running'`, errorText(reason), next, now, j.ID, r.cfg.NodeID)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -158,4 +136,13 @@ func (j *Job) Retry(tx *db.Tx, notBefore time.Time, reason string) (time.Time, e
 	j.done = true
 	r.log.Info("job: failed, will retry", "job_id", j.ID, "kind", j.Kind, "attempt", j.Attempts, "retry_at", next)
 	return next, nil
+}
+
+// keyArgs are dedupe keys as query arguments.
+func keyArgs(keys []string) []any {
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	return args
 }

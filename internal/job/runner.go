@@ -348,6 +348,18 @@ func call(ctx context.Context, h Handler, j *Job) (err error) {
 // maxErrorLen bounds last_error.
 const maxErrorLen = 2000
 
+// errorText is msg as last_error keeps it: at most maxErrorLen bytes, cut
+// between characters.
+func errorText(msg string) string {
+	if len(msg) > maxErrorLen {
+		msg = msg[:maxErrorLen]
+		for !utf8.ValidString(msg) {
+			msg = msg[:len(msg)-1]
+		}
+	}
+	return msg
+}
+
 func (r *Runner) finish(j *Job, runErr error) error {
 	if runErr == nil && j.done {
 		return nil // the handler's own transaction marked it done (Done)
@@ -359,13 +371,7 @@ func (r *Runner) finish(j *Job, runErr error) error {
 			return tx.ExecOne(`UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, last_error = '', updated_at = ?
 				WHERE id = ? AND locked_by = ? AND status = 'running'`, now, j.ID, r.cfg.NodeID)
 		}
-		msg := runErr.Error()
-		if len(msg) > maxErrorLen {
-			msg = msg[:maxErrorLen]
-			for !utf8.ValidString(msg) {
-				msg = msg[:len(msg)-1]
-			}
-		}
+		msg := errorText(runErr.Error())
 		if IsPermanent(runErr) || j.Attempts >= j.MaxAttempts {
 			r.log.Warn("job: dead letter", "job_id", j.ID, "kind", j.Kind, "attempts", j.Attempts)
 			return tx.ExecOne(`UPDATE jobs SET status = 'dead', locked_by = NULL, locked_until = NULL, last_error = ?, updated_at = ?
