@@ -41,56 +41,60 @@ func Rearm(tx *db.Tx, kind string, payload any, opts Opts, at time.Time) (bool, 
 	return n > 0, err
 }
 
-// Scheduled returns when each job of tx's tenant named by one of the dedupe
-// keys runs next: the keys of jobs waiting for their time, or running now,
-// each with the time it is (or was) due; a job due as soon as possible has
-// the zero time. Keys of jobs that finished, died or were cancelled, and
-// keys that name no job, are not in the map.
-func Scheduled(tx *db.Tx, keys []string) (map[string]time.Time, error) {
-	out := make(map[string]time.Time, len(keys))
+// Keyed is what a domain reads of a job named by a dedupe key.
+type Keyed struct {
+	// Waiting is a job waiting for its time or running now, due at RunAt
+	// (zero: as soon as possible).
+	Waiting bool
+	RunAt   time.Time
+	// Dead is a dead letter, which died of LastError.
+	Dead      bool
+	LastError string
+}
+
+// Lookup reads the jobs of tx's tenant named by the dedupe keys that wait,
+// run or died, in one query. Keys of jobs that finished or were cancelled,
+// and keys that name no job, are not in the map.
+func Lookup(tx *db.Tx, keys []string) (map[string]Keyed, error) {
+	out := make(map[string]Keyed, len(keys))
 	if len(keys) == 0 {
 		return out, nil
 	}
-	args := keyArgs(keys)
 	var rows []struct {
-		Key   string    `db:"dedupe_key"`
-		RunAt time.Time `db:"run_at"`
+		Key       string    `db:"dedupe_key"`
+		Status    string    `db:"status"`
+		RunAt     time.Time `db:"run_at"`
+		LastError string    `db:"last_error"`
 	}
-	if err := tx.Select(&rows, `SELECT dedupe_key, run_at FROM jobs
-		WHERE tenant_id = `+tenantArg(tx)+` AND dedupe_key IN (`+db.Placeholders(len(keys))+`) AND status IN ('pending', 'running')`, args...); err != nil {
-		return nil, fmt.Errorf("job: scheduled: %w", err)
+	if err := tx.Select(&rows, `SELECT dedupe_key, status, run_at, last_error FROM jobs
+		WHERE tenant_id = `+tenantArg(tx)+` AND dedupe_key IN (`+db.Placeholders(len(keys))+`) AND status IN ('pending', 'running', 'dead')`, keyArgs(keys)...); err != nil {
+		return nil, fmt.Errorf("job: lookup: %w", err)
 	}
 	for _, r := range rows {
-		if r.RunAt.Equal(asap) {
-			r.RunAt = time.Time{}
+		k := Keyed{Dead: r.Status == "dead", Waiting: r.Status != "dead"}
+		if k.Dead {
+			k.LastError = r.LastError
+		} else if !r.RunAt.Equal(asap) {
+			k.RunAt = r.RunAt.UTC()
 		}
-		out[r.Key] = r.RunAt.UTC()
+		out[r.Key] = k
 	}
 	return out, nil
 }
 
 // Dead returns why each job of tx's tenant named by one of the dedupe keys
-// died (its last error), for the keys of dead letters only: a domain whose
-// rows wait on a keyed job reads its work as given up while the job is dead,
-// and as waiting again once an admin replays it.
+// died (its last error), for the keys of dead letters only (Lookup's dead
+// jobs): a domain whose rows wait on a keyed job reads its work as given up
+// while the job is dead, and as waiting again once an admin replays it.
 func Dead(tx *db.Tx, keys []string) (map[string]string, error) {
-	out := make(map[string]string, len(keys))
-	if len(keys) == 0 {
-		return out, nil
+	all, err := Lookup(tx, keys)
+	out := map[string]string{}
+	for k, j := range all {
+		if j.Dead {
+			out[k] = j.LastError
+		}
 	}
-	args := keyArgs(keys)
-	var rows []struct {
-		Key       string `db:"dedupe_key"`
-		LastError string `db:"last_error"`
-	}
-	if err := tx.Select(&rows, `SELECT dedupe_key, last_error FROM jobs
-		WHERE tenant_id = `+tenantArg(tx)+` AND dedupe_key IN (`+db.Placeholders(len(keys))+`) AND status = 'dead'`, args...); err != nil {
-		return nil, fmt.Errorf("job: dead: %w", err)
-	}
-	for _, r := range rows {
-		out[r.Key] = r.LastError
-	}
-	return out, nil
+	return out, err
 }
 
 // DeadSQL is the SQL condition, for a query of a tenant's rows, that the job
@@ -105,7 +109,7 @@ func DeadSQL(keyExpr string) string {
 // records the attempt's outcome in the domain's rows, and schedules the next
 // one: after the runner's backoff, or at notBefore when that is later (a
 // receiver that asked to be left alone for a while). It returns the time
-// scheduled, which Scheduled then reports, so what the domain shows and what
+// scheduled, which Lookup then reports, so what the domain shows and what
 // the runner does cannot differ. Like Done it fails with ErrLost when this
 // node no longer holds the job, and the handler must return nil once tx
 // commits; it refuses a job with no attempt left, whose handler finishes

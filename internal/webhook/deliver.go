@@ -155,26 +155,20 @@ func schedule(tx *db.Tx, ds []Delivery) error {
 			keys = append(keys, jobKey(d.ID))
 		}
 	}
-	due, err := job.Scheduled(tx, keys)
-	if err != nil {
-		return err
-	}
-	dead, err := job.Dead(tx, keys)
+	jobs, err := job.Lookup(tx, keys)
 	if err != nil {
 		return err
 	}
 	for i := range ds {
-		if !waiting(ds[i].Status) {
+		j, ok := jobs[jobKey(ds[i].ID)]
+		if !waiting(ds[i].Status) || !ok {
 			continue
 		}
-		if why, ok := dead[jobKey(ds[i].ID)]; ok {
-			ds[i].Status, ds[i].LastError = StatusFailed, deadReason(why)
+		if j.Dead {
+			ds[i].Status, ds[i].LastError = StatusFailed, deadReason(j.LastError)
 			continue
 		}
-		at, ok := due[jobKey(ds[i].ID)]
-		if !ok {
-			continue
-		}
+		at := j.RunAt
 		// A job due at once (a new delivery, a redelivery) has been due
 		// since the delivery was queued.
 		if at.Before(ds[i].UpdatedAt) {
