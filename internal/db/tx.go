@@ -40,6 +40,16 @@ func (tx *Tx) Context() context.Context { return tx.ctx }
 // Dialect reports the SQL engine, for the rare query that must differ.
 func (tx *Tx) Dialect() Dialect { return tx.dialect }
 
+// ForUpdate is " FOR UPDATE" on PostgreSQL, for a read that the rest of the
+// transaction depends on, and "" on SQLite, whose single writer already
+// keeps every other write out.
+func (tx *Tx) ForUpdate() string {
+	if tx.dialect == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
 // Tenant returns the tenant this Tx is scoped to, or "".
 func (tx *Tx) Tenant() string { return tx.tenant }
 

@@ -42,10 +42,7 @@ func (s *Service) LockForSale(tx *db.Tx, eventID string, ticketTypeIDs, sessionI
 // the named ticket types and sessions that are the event's, for a writer
 // that checks several orders against one sale (with For).
 func (s *Service) LoadSale(tx *db.Tx, eventID string, ticketTypeIDs, sessionIDs []string) (*Sale, error) {
-	update := ""
-	if tx.Dialect() == db.Postgres {
-		update = " FOR UPDATE"
-	}
+	update := tx.ForUpdate()
 	if err := lockEvent(tx, eventID, false); err != nil {
 		return nil, err
 	}

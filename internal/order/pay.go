@@ -16,10 +16,7 @@ import (
 // lockRow reads an order for a change: on PostgreSQL its row is locked so
 // that two payments or a payment and a cancellation of one order take turns.
 func (s *Service) lockRow(tx *db.Tx, orderID string) (*row, error) {
-	lock := ""
-	if tx.Dialect() == db.Postgres {
-		lock = " FOR UPDATE"
-	}
+	lock := tx.ForUpdate()
 	var r row
 	err := tx.Get(&r, `SELECT `+rowColumns+` FROM orders WHERE id = ? AND tenant_id = @tenant`+lock, orderID)
 	if fault.Is(err, fault.NotFound) {
@@ -323,10 +320,7 @@ func (s *Service) cancel(tx *db.Tx, r *row, now time.Time) error {
 // takes quota or was paid, refunding and revoking as Cancel does. The event
 // domain calls it in its own transaction.
 func (s *Service) CancelEventOrders(tx *db.Tx, eventID string, now time.Time) error {
-	lock := ""
-	if tx.Dialect() == db.Postgres {
-		lock = " FOR UPDATE"
-	}
+	lock := tx.ForUpdate()
 	var rows []row
 	if err := tx.Select(&rows, `SELECT `+rowColumns+` FROM orders WHERE tenant_id = @tenant AND event_id = ?
 		AND status IN ('held', 'pending_verification', 'paid') ORDER BY id`+lock, eventID); err != nil {

@@ -51,10 +51,7 @@ func (s *Service) Lock(tx *db.Tx, eventID string, seatIDs []string, now time.Tim
 	if len(ids) == 0 {
 		return c, nil
 	}
-	update := ""
-	if tx.Dialect() == db.Postgres {
-		update = " FOR UPDATE"
-	}
+	update := tx.ForUpdate()
 	args := make([]any, 0, len(ids)+1)
 	args = append(args, eventID)
 	for _, id := range ids {

@@ -507,10 +507,7 @@ func (s *Service) RotateSecret(ctx context.Context, endpointID string) (*NewEndp
 		if e, err = getEndpoint(tx, endpointID); err != nil {
 			return err
 		}
-		lock := ""
-		if tx.Dialect() == db.Postgres {
-			lock = " FOR UPDATE" // two rotations at once must not lose a secret
-		}
+		lock := tx.ForUpdate() // two rotations at once must not lose a secret
 		var cur struct {
 			Secret         []byte     `db:"secret"`
 			PreviousSecret []byte     `db:"previous_secret"`
